@@ -1,0 +1,394 @@
+"""The ``modelworks`` command. Every subcommand reads MODELWORKS_HOME and DATABASE_URL.
+
+Run ``modelworks --help`` or ``modelworks <command> --help`` for plain-words help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+__all__ = ["main"]
+
+SETTINGS_BY_ENV = {
+    "development": "modelworks.config.settings.dev",
+    "production": "modelworks.config.settings.prod",
+    "test": "modelworks.config.settings.test",
+}
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; the message says why and what to do."""
+
+
+def _setup_django() -> None:
+    env = os.environ.get("MODELWORKS_ENV", "development")
+    if env not in SETTINGS_BY_ENV:
+        raise CommandError(f"MODELWORKS_ENV={env!r} is unknown; use one of {', '.join(SETTINGS_BY_ENV)}.")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_BY_ENV[env])
+    import django
+
+    from modelworks.config.env import ConfigError
+
+    try:
+        django.setup()
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _migrate(verbosity: int = 1) -> None:
+    from django.core.management import call_command
+
+    from modelworks.config.env import load_config
+
+    home = load_config().home
+    home.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _pending_migrations() -> list[str]:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{m.app_label}.{m.name}" for m, _ in plan]
+
+
+def _require_migrated() -> None:
+    pending = _pending_migrations()
+    if pending:
+        raise CommandError(
+            f"the database has {len(pending)} unapplied migration(s) (first: {pending[0]}); "
+            "run 'modelworks migrate' first."
+        )
+
+
+# ---------------------------------------------------------------------------------------------- users
+
+
+def _create_admin(username: str, email: str, password: str, *, must_change: bool) -> Any:
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from modelworks.core import audit
+    from modelworks.core.models import User
+
+    if not username:
+        raise CommandError("a username is required (--username).")
+    if User.objects.filter(username__iexact=username).exists():
+        raise CommandError(f"a user named '{username}' already exists; choose another --username.")
+    candidate = User(username=username, email=email)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        raise CommandError("the password is too weak: " + " ".join(exc.messages)) from exc
+    with transaction.atomic():
+        user = User.objects.create_superuser(username=username, email=email, password=password)
+        user.must_change_password = must_change
+        user.save(update_fields=["must_change_password"])
+        audit.record("user.created", target=user, details={"instance_admin": True, "via": "cli"})
+    return user
+
+
+def cmd_createadmin(args: argparse.Namespace) -> int:
+    _setup_django()
+    _require_migrated()
+    username = args.username
+    email = args.email or ""
+    password = args.password
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    if username is None or password is None:
+        if not sys.stdin.isatty():
+            raise CommandError(
+                "no terminal to ask on: pass --username, --email and --password (or --password-stdin)."
+            )
+        username = username or input("Username: ").strip()
+        email = email or input("E-mail (optional): ").strip()
+        while password is None:
+            first = getpass.getpass("Password: ")
+            if first != getpass.getpass("Password (again): "):
+                print("The two passwords differ; try again.", file=sys.stderr)
+                continue
+            password = first
+    user = _create_admin(username, email, password, must_change=False)
+    print(f"Instance administrator '{user.username}' created.")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    _setup_django()
+    _require_migrated()
+    from django.utils import timezone
+
+    from modelworks.core import audit
+    from modelworks.core.models import ApiToken, User
+
+    if args.token_command == "create":
+        user = User.objects.filter(username=args.user).first()
+        if user is None:
+            raise CommandError(f"no user named '{args.user}'; list users in the web UI or create one first.")
+        expires = timezone.now() + timedelta(days=args.expires_days) if args.expires_days else None
+        token, raw = ApiToken.issue(user, args.name, expires_at=expires)
+        audit.record("token.created", actor=None, target=token, details={"user": user.username, "via": "cli"})
+        print(f"Token '{token.name}' for {user.username} created" + (f", expires {expires:%Y-%m-%d}." if expires else "."))
+        print("Store it now: it will not be shown again.")
+        print(raw)
+        return 0
+    if args.token_command == "revoke":
+        value = args.token.strip()
+        qs = ApiToken.objects.filter(revoked_at__isnull=True)
+        from modelworks.core.models.tokens import hash_token
+
+        matches = list(qs.filter(key_hash=hash_token(value))) or list(qs.filter(key_prefix=value[:12]))
+        if args.user:
+            matches = [t for t in matches if t.user.username == args.user]
+        if not matches:
+            raise CommandError("no active token matches; give the whole token or its 12-character prefix.")
+        if len(matches) > 1:
+            raise CommandError("several tokens share that prefix; give the whole token or --user.")
+        token = matches[0]
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record("token.revoked", target=token, details={"user": token.user.username, "via": "cli"})
+        print(f"Token '{token.name}' ({token.key_prefix}…) of {token.user.username} revoked.")
+        return 0
+    if args.token_command == "list":
+        qs = ApiToken.objects.select_related("user")
+        if args.user:
+            qs = qs.filter(user__username=args.user)
+        for t in qs:
+            print(f"{t.key_prefix}…  {t.user.username:<20} {t.status:<8} {t.name}")
+        return 0
+    raise CommandError("say 'token create', 'token revoke' or 'token list'.")
+
+
+# --------------------------------------------------------------------------------------------- processes
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate(verbosity=1 if args.verbose else 0)
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    _require_migrated()
+    from modelworks.core.server import serve
+
+    return serve(host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    _require_migrated()
+    from modelworks.core.jobs.worker import run_worker
+
+    return run_worker(concurrency=args.concurrency, burst=args.burst, name=args.name)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from modelworks.core.checks import run_instance_checks
+
+    _setup_django()
+    problems = run_instance_checks(deploy=args.deploy, out=sys.stdout)
+    return 1 if problems else 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["modelworks manage", *args.rest])
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup_django()
+    from modelworks.core.demo import prepare_demo
+
+    _migrate(verbosity=0)
+    report = prepare_demo(out=sys.stdout)
+    if args.headless:
+        from modelworks.core.demo import run_demo_jobs
+
+        ok = run_demo_jobs(report, out=sys.stdout, timeout=args.timeout)
+        return 0 if ok else 1
+    return _run_platform(args.host, args.port)
+
+
+def _run_platform(host: str, port: int) -> int:
+    """Run the web server and one worker as child processes until Ctrl-C."""
+    env = dict(os.environ)
+    exe = [sys.executable, "-m", "modelworks.cli"]
+    procs = [
+        subprocess.Popen([*exe, "worker"], env=env),
+        subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=env),
+    ]
+    print(f"Modelworks is running on http://{host}:{port}/  (Ctrl-C stops the server and the worker)", flush=True)
+
+    def stop(*_: object) -> None:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    failed = [p for p in procs if p.returncode not in (0, -signal.SIGTERM, None)]
+    return 1 if failed else 0
+
+
+# ---------------------------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelworks",
+        description=(
+            "Modelworks, the self-hosted AI factory. Every command works on the instance whose files are in "
+            "MODELWORKS_HOME (default ./.modelworks) and whose database is DATABASE_URL (default: SQLite in "
+            "MODELWORKS_HOME)."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "demo",
+        help="set up the demo platform and start it (web server and worker)",
+        description=(
+            "Prepare the database, create an admin account (its one-time password is printed once), create "
+            "the demo project and start the web server with one job worker beside it. With --headless, run "
+            "the demo work to the end without a server, print what was done and exit (0 on success)."
+        ),
+    )
+    p.add_argument("--headless", action="store_true", help="run the demo work without a server, then exit")
+    p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port to listen on (default 8000)")
+    p.add_argument("--timeout", type=float, default=600, help="headless: give up after this many seconds")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "serve",
+        help="run the web server (pages and REST API)",
+        description="Run the web server. It listens on 127.0.0.1 unless told otherwise.",
+    )
+    p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1 or MODELWORKS_BIND)")
+    p.add_argument("--port", type=int, default=None, help="port to listen on (default 8000 or MODELWORKS_PORT)")
+    p.add_argument("--workers", type=int, default=2, help="web processes (default 2)")
+    p.add_argument("--threads", type=int, default=8, help="threads per web process (default 8)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "worker",
+        help="run a background job worker",
+        description=(
+            "Run jobs from the database queue. Start as many workers as you like, on one or several machines "
+            "sharing the database: two workers never run the same job, and the jobs of a worker that dies are "
+            "detected when their lease expires and re-queued or failed."
+        ),
+    )
+    p.add_argument("--concurrency", type=int, default=2, help="jobs run at once by this worker (default 2)")
+    p.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+    p.add_argument("--name", default=None, help="worker name shown on job pages (default host:pid)")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database tables", description="Apply migrations.")
+    p.add_argument("-v", "--verbose", action="store_true", help="list each migration applied")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser(
+        "createadmin",
+        help="create an instance administrator",
+        description=(
+            "Create an instance administrator. Without options it asks on the terminal; scripts pass "
+            "--username, --email and --password (or --password-stdin)."
+        ),
+    )
+    p.add_argument("--username")
+    p.add_argument("--email")
+    p.add_argument("--password", help="the password (visible in the process list: prefer --password-stdin)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_createadmin)
+
+    p = sub.add_parser("token", help="create, list or revoke API tokens", description="Manage API tokens.")
+    tsub = p.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    t = tsub.add_parser(
+        "create",
+        help="create a token for a user and print it (alone, on the last line)",
+        description="Create an API token. The token is printed once, alone on the last line; only its hash is kept.",
+    )
+    t.add_argument("--user", required=True, help="username the token acts as")
+    t.add_argument("--name", default="cli token", help="what the token is for")
+    t.add_argument("--expires-days", type=int, default=None, help="expire after this many days")
+    t = tsub.add_parser("revoke", help="revoke a token", description="Revoke a token, given whole or by prefix.")
+    t.add_argument("token", help="the token, or the 12-character prefix shown by 'token list'")
+    t.add_argument("--user", default=None, help="only consider this user's tokens")
+    t = tsub.add_parser("list", help="list tokens (prefixes only)", description="List tokens by prefix.")
+    t.add_argument("--user", default=None)
+    p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser(
+        "check",
+        help="check the configuration and the health of this instance",
+        description="Check configuration, database, migrations, folders and workers; exit 1 on any problem.",
+    )
+    p.add_argument("--deploy", action="store_true", help="also run Django's production security checks")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "manage", help="run a Django management command", description="Run a Django management command."
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for attr in ("host", "port"):
+        if hasattr(args, attr) and getattr(args, attr) is None:
+            from modelworks.config.env import ConfigError, load_config
+
+            try:
+                cfg = load_config()
+            except ConfigError as exc:
+                print(f"modelworks: {exc}", file=sys.stderr)
+                return 2
+            setattr(args, attr, cfg.bind_host if attr == "host" else cfg.port)
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as exc:
+        print(f"modelworks {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,154 @@
+"""Instance configuration read from the environment and an optional TOML file.
+
+Every process of one instance (web, worker, CLI) reads the same two inputs, so scripts can run
+several isolated instances side by side just by changing ``MODELWORKS_HOME`` and ``DATABASE_URL``:
+
+* environment variables (they win), and
+* ``$MODELWORKS_HOME/modelworks.toml`` or the file named by ``MODELWORKS_CONFIG``.
+
+This module must stay importable without Django configured: the CLI uses it before setup.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["ConfigError", "InstanceConfig", "load_config"]
+
+DEFAULT_HOME = ".modelworks"
+SECRET_KEY_FILE = "secret_key"
+
+
+class ConfigError(Exception):
+    """The instance configuration is invalid; the message says which setting and how to fix it."""
+
+
+@dataclass(frozen=True)
+class InstanceConfig:
+    """Resolved configuration of one Modelworks instance."""
+
+    home: Path
+    database_url: str
+    secret_key: str
+    allowed_hosts: list[str]
+    bind_host: str
+    port: int
+    max_upload_bytes: int
+    config_file: Path | None = None
+    csrf_trusted_origins: list[str] = field(default_factory=list)
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.home / "artifacts"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _home() -> Path:
+    return Path(os.environ.get("MODELWORKS_HOME") or DEFAULT_HOME).expanduser().resolve()
+
+
+def _read_file(home: Path) -> tuple[dict[str, object], Path | None]:
+    explicit = os.environ.get("MODELWORKS_CONFIG")
+    path = Path(explicit).expanduser() if explicit else home / "modelworks.toml"
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"MODELWORKS_CONFIG points to {path}, which does not exist; create it or unset it.")
+        return {}, None
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from exc
+    section = data.get("modelworks", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"configuration file {path}: [modelworks] must be a table")
+    return section, path
+
+
+def _secret_key(home: Path, configured: object) -> str:
+    if configured:
+        return str(configured)
+    path = home / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # Created 0600 and written atomically: two processes starting together must agree on one key.
+    tmp = home / f".{SECRET_KEY_FILE}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        key = path.read_text(encoding="utf-8").strip()
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key
+
+
+def _list(value: object) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def _int(name: str, value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def load_config() -> InstanceConfig:
+    """Resolve the configuration of this process's instance.
+
+    Raises:
+        ConfigError: a setting is malformed.
+    """
+    home = _home()
+    file_values, file_path = _read_file(home)
+
+    def get(env: str, key: str, default: object = None) -> object:
+        if os.environ.get(env) not in (None, ""):
+            return os.environ[env]
+        return file_values.get(key, default)
+
+    database_url = str(get("DATABASE_URL", "database_url", f"sqlite:///{home / 'modelworks.sqlite3'}"))
+    if not database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+        raise ConfigError(
+            f"DATABASE_URL {database_url.split('://')[0]}://… is not supported; "
+            "use sqlite:///path/to/file.sqlite3 or postgresql://user:password@host:5432/name"
+        )
+    bind_host = str(get("MODELWORKS_BIND", "bind_host", "127.0.0.1"))
+    allowed = _list(get("MODELWORKS_ALLOWED_HOSTS", "allowed_hosts", None))
+    if not allowed:
+        allowed = ["127.0.0.1", "localhost", "[::1]"]
+        if bind_host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::"):  # noqa: S104
+            allowed.append(bind_host)
+    return InstanceConfig(
+        home=home,
+        database_url=database_url,
+        secret_key=_secret_key(home, get("MODELWORKS_SECRET_KEY", "secret_key")),
+        allowed_hosts=allowed,
+        bind_host=bind_host,
+        port=_int("MODELWORKS_PORT", get("MODELWORKS_PORT", "port", 8000)),
+        max_upload_bytes=_int(
+            "MODELWORKS_MAX_UPLOAD_BYTES", get("MODELWORKS_MAX_UPLOAD_BYTES", "max_upload_bytes", 2 * 1024**3)
+        ),
+        config_file=file_path,
+        csrf_trusted_origins=_list(get("MODELWORKS_CSRF_TRUSTED_ORIGINS", "csrf_trusted_origins", None)),
+    )

@@ -1,0 +1,1 @@
+"""Settings modules: ``base`` (shared), ``dev`` (the demo and local use), ``prod``, ``test``."""

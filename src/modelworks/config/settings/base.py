@@ -1,0 +1,139 @@
+"""Settings shared by every environment. Instance-specific values come from ``config.env``."""
+
+from __future__ import annotations
+
+import dj_database_url
+
+from modelworks.config.env import load_config
+
+INSTANCE = load_config()
+MODELWORKS_HOME = INSTANCE.home
+MODELWORKS_ARTIFACTS_DIR = INSTANCE.artifacts_dir
+MODELWORKS_DATA_DIR = INSTANCE.data_dir
+
+SECRET_KEY = INSTANCE.secret_key
+DEBUG = False
+ALLOWED_HOSTS = INSTANCE.allowed_hosts
+CSRF_TRUSTED_ORIGINS = INSTANCE.csrf_trusted_origins
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "modelworks.core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "modelworks.core.middleware.ContentSecurityPolicyMiddleware",
+    "modelworks.core.middleware.PasswordChangeRequiredMiddleware",
+]
+
+ROOT_URLCONF = "modelworks.config.urls"
+WSGI_APPLICATION = "modelworks.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "modelworks.core.context.navigation",
+            ],
+        },
+    },
+]
+
+
+def _databases(url: str) -> dict[str, dict[str, object]]:
+    db = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the web server read while the worker writes; IMMEDIATE transactions take the
+        # write lock up front, so two writers queue on busy_timeout instead of failing mid-way.
+        db["CONN_MAX_AGE"] = 0
+        db["CONN_HEALTH_CHECKS"] = False
+        db["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+    return {"default": db}
+
+
+DATABASES = _databases(INSTANCE.database_url)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "core.User"
+LOGIN_URL = "core:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "core:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+MODELWORKS_MAX_UPLOAD_BYTES = INSTANCE.max_upload_bytes
+
+# Login throttling: this many failures for one username or one address inside the window lock
+# further attempts until the window has passed. Counted from the audit log, so it holds across
+# every web process of the instance.
+MODELWORKS_LOGIN_MAX_FAILURES = 5
+MODELWORKS_LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+# Jobs: a running job's lease is renewed by its worker every LEASE/3 seconds; a job whose lease has
+# expired belongs to a dead worker and is re-queued (or failed once its attempts are used up).
+MODELWORKS_JOB_LEASE_SECONDS = 30
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = INSTANCE.home / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# The static files are found in the installed apps, so the server needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"modelworks": {"level": "INFO", "handlers": ["console"], "propagate": False}},
+}
+
+NINJA_PAGINATION_CLASS = "modelworks.core.api.pagination.Pagination"
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_LIMIT = 500

@@ -1,0 +1,14 @@
+"""Root URLs: the pages of each app, the REST API under /api/v1, and a health probe."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from modelworks.config.api import api
+from modelworks.core.views.health import health
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("api/v1/", api.urls),
+    path("", include("modelworks.core.urls")),
+]

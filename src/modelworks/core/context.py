@@ -1,0 +1,13 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+import modelworks
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    return {"modelworks_version": modelworks.__version__}
