@@ -6,3 +6,8 @@ from modelworks.config.settings.dev import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MODELWORKS_JOB_LEASE_SECONDS = 6
+
+# Tests start real worker and server processes: they must see the test database, so SQLite's test
+# database is a file (not in memory) inside the test instance's home.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(MODELWORKS_HOME / "test-modelworks.sqlite3")}  # noqa: F405
