@@ -30,10 +30,14 @@ class CommandError(Exception):
 
 
 def _setup_django() -> None:
-    env = os.environ.get("MODELWORKS_ENV", "development")
-    if env not in SETTINGS_BY_ENV:
+    env = os.environ.get("MODELWORKS_ENV")
+    if env is not None and env not in SETTINGS_BY_ENV:
         raise CommandError(f"MODELWORKS_ENV={env!r} is unknown; use one of {', '.join(SETTINGS_BY_ENV)}.")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_BY_ENV[env])
+    if env is not None:
+        # An explicit environment wins over an inherited DJANGO_SETTINGS_MODULE.
+        os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_BY_ENV[env]
+    else:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_BY_ENV["development"])
     import django
 
     from modelworks.config.env import ConfigError
@@ -134,18 +138,21 @@ def cmd_token(args: argparse.Namespace) -> int:
     from modelworks.core import audit
     from modelworks.core.models import ApiToken, User
 
-    if args.token_command == "create":
+    if args.action == "create":
         user = User.objects.filter(username=args.user).first()
         if user is None:
             raise CommandError(f"no user named '{args.user}'; list users in the web UI or create one first.")
         expires = timezone.now() + timedelta(days=args.expires_days) if args.expires_days else None
         token, raw = ApiToken.issue(user, args.name, expires_at=expires)
         audit.record("token.created", actor=None, target=token, details={"user": user.username, "via": "cli"})
-        print(f"Token '{token.name}' for {user.username} created" + (f", expires {expires:%Y-%m-%d}." if expires else "."))
+        print(
+            f"Token '{token.name}' for {user.username} created"
+            + (f", expires {expires:%Y-%m-%d}." if expires else ".")
+        )
         print("Store it now: it will not be shown again.")
         print(raw)
         return 0
-    if args.token_command == "revoke":
+    if args.action == "revoke":
         value = args.token.strip()
         qs = ApiToken.objects.filter(revoked_at__isnull=True)
         from modelworks.core.models.tokens import hash_token
@@ -163,7 +170,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         audit.record("token.revoked", target=token, details={"user": token.user.username, "via": "cli"})
         print(f"Token '{token.name}' ({token.key_prefix}…) of {token.user.username} revoked.")
         return 0
-    if args.token_command == "list":
+    if args.action == "list":
         qs = ApiToken.objects.select_related("user")
         if args.user:
             qs = qs.filter(user__username=args.user)
@@ -240,7 +247,10 @@ def _run_platform(host: str, port: int) -> int:
         subprocess.Popen([*exe, "worker"], env=env),
         subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=env),
     ]
-    print(f"Modelworks is running on http://{host}:{port}/  (Ctrl-C stops the server and the worker)", flush=True)
+    print(
+        f"Modelworks is running on http://{host}:{port}/  (Ctrl-C stops the server and the worker)",
+        flush=True,
+    )
 
     def stop(*_: object) -> None:
         for p in procs:
@@ -299,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the web server. It listens on 127.0.0.1 unless told otherwise.",
     )
     p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1 or MODELWORKS_BIND)")
-    p.add_argument("--port", type=int, default=None, help="port to listen on (default 8000 or MODELWORKS_PORT)")
+    p.add_argument(
+        "--port", type=int, default=None, help="port to listen on (default 8000 or MODELWORKS_PORT)"
+    )
     p.add_argument("--workers", type=int, default=2, help="web processes (default 2)")
     p.add_argument("--threads", type=int, default=8, help="threads per web process (default 8)")
     p.set_defaults(func=cmd_serve)
@@ -318,7 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="worker name shown on job pages (default host:pid)")
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("migrate", help="create or upgrade the database tables", description="Apply migrations.")
+    p = sub.add_parser(
+        "migrate", help="create or upgrade the database tables", description="Apply migrations."
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="list each migration applied")
     p.set_defaults(func=cmd_migrate)
 
@@ -337,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_createadmin)
 
     p = sub.add_parser("token", help="create, list or revoke API tokens", description="Manage API tokens.")
-    tsub = p.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     t = tsub.add_parser(
         "create",
         help="create a token for a user and print it (alone, on the last line)",
@@ -346,7 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--user", required=True, help="username the token acts as")
     t.add_argument("--name", default="cli token", help="what the token is for")
     t.add_argument("--expires-days", type=int, default=None, help="expire after this many days")
-    t = tsub.add_parser("revoke", help="revoke a token", description="Revoke a token, given whole or by prefix.")
+    t = tsub.add_parser(
+        "revoke", help="revoke a token", description="Revoke a token, given whole or by prefix."
+    )
     t.add_argument("token", help="the token, or the 12-character prefix shown by 'token list'")
     t.add_argument("--user", default=None, help="only consider this user's tokens")
     t = tsub.add_parser("list", help="list tokens (prefixes only)", description="List tokens by prefix.")
@@ -391,4 +407,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -20,7 +20,7 @@ from pathlib import Path
 __all__ = ["ConfigError", "InstanceConfig", "load_config"]
 
 DEFAULT_HOME = ".modelworks"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
 
 
 class ConfigError(Exception):
@@ -63,7 +63,9 @@ def _read_file(home: Path) -> tuple[dict[str, object], Path | None]:
     path = Path(explicit).expanduser() if explicit else home / "modelworks.toml"
     if not path.exists():
         if explicit:
-            raise ConfigError(f"MODELWORKS_CONFIG points to {path}, which does not exist; create it or unset it.")
+            raise ConfigError(
+                f"MODELWORKS_CONFIG points to {path}, which does not exist; create it or unset it."
+            )
         return {}, None
     try:
         with path.open("rb") as fh:

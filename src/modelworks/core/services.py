@@ -48,7 +48,9 @@ def create_project(
         try:
             project.save()
         except IntegrityError as exc:
-            raise ValidationError({"slug": f"A project with the short name '{slug}' already exists."}) from exc
+            raise ValidationError(
+                {"slug": f"A project with the short name '{slug}' already exists."}
+            ) from exc
         ProjectMembership.objects.create(project=project, user=actor, role=Role.ADMIN)
         audit.record("project.created", actor=actor, project=project, target=project, request=request)
     return project
@@ -82,7 +84,11 @@ def update_project(
 def delete_project(project: Project, *, actor: User, request: HttpRequest | None = None) -> None:
     with transaction.atomic():
         audit.record(
-            "project.deleted", actor=actor, project=None, target=project, request=request,
+            "project.deleted",
+            actor=actor,
+            project=None,
+            target=project,
+            request=request,
             details={"slug": project.slug},
         )
         project.delete()
@@ -112,9 +118,11 @@ def grant_membership(
     if (user is None) == (group is None):
         raise ValidationError({"user": "Choose either a user or a group."})
     with transaction.atomic():
-        existing = ProjectMembership.objects.select_for_update().filter(
-            project=project, user=user, group=group
-        ).first()
+        existing = (
+            ProjectMembership.objects.select_for_update()
+            .filter(project=project, user=user, group=group)
+            .first()
+        )
         if existing is None:
             membership = ProjectMembership.objects.create(project=project, user=user, group=group, role=role)
             action, details = "membership.granted", {"role": role.value}
@@ -122,13 +130,17 @@ def grant_membership(
             if existing.role == role:
                 return existing
             if existing.role == Role.ADMIN and _admin_count(project, excluding=existing) == 0:
-                raise LastAdminError({"role": "This is the project's last admin; make someone else admin first."})
+                raise LastAdminError(
+                    {"role": "This is the project's last admin; make someone else admin first."}
+                )
             details = {"before": existing.role, "after": role.value}
             existing.role = role
             existing.save(update_fields=["role", "updated_at"])
             membership, action = existing, "membership.changed"
         details["principal"] = membership.principal_name
-        audit.record(action, actor=actor, project=project, target=membership, request=request, details=details)
+        audit.record(
+            action, actor=actor, project=project, target=membership, request=request, details=details
+        )
     return membership
 
 
@@ -151,7 +163,12 @@ def revoke_membership(
 
 
 def issue_token(
-    *, actor: User, user: User, name: str, expires_at: datetime | None = None, request: HttpRequest | None = None
+    *,
+    actor: User,
+    user: User,
+    name: str,
+    expires_at: datetime | None = None,
+    request: HttpRequest | None = None,
 ) -> tuple[ApiToken, str]:
     """Create an API token for ``user``; returns the token and its raw value (shown once)."""
     name = (name or "").strip()
@@ -162,7 +179,10 @@ def issue_token(
     with transaction.atomic():
         token, raw = ApiToken.issue(user, name[:100], expires_at=expires_at)
         audit.record(
-            "token.created", actor=actor, target=token, request=request,
+            "token.created",
+            actor=actor,
+            target=token,
+            request=request,
             details={"user": user.username, "expires_at": expires_at.isoformat() if expires_at else None},
         )
     return token, raw
@@ -174,7 +194,11 @@ def revoke_token(token: ApiToken, *, actor: User, request: HttpRequest | None = 
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
             audit.record(
-                "token.revoked", actor=actor, target=token, request=request, details={"user": token.user.username}
+                "token.revoked",
+                actor=actor,
+                target=token,
+                request=request,
+                details={"user": token.user.username},
             )
     return token
 
@@ -204,7 +228,10 @@ def create_user(
     with transaction.atomic():
         user.save()
         audit.record(
-            "user.created", actor=actor, target=user, request=request,
+            "user.created",
+            actor=actor,
+            target=user,
+            request=request,
             details={"instance_admin": is_instance_admin},
         )
     return user
@@ -234,5 +261,9 @@ def remove_group_member(group: Group, user: User, *, actor: User, request: HttpR
     with transaction.atomic():
         group.user_set.remove(user)
         audit.record(
-            "group.member_removed", actor=actor, target=group, request=request, details={"user": user.username}
+            "group.member_removed",
+            actor=actor,
+            target=group,
+            request=request,
+            details={"user": user.username},
         )

@@ -112,7 +112,9 @@ class ProjectMembership(TimestampedModel):
         ordering = ["project", "role", "user__username", "group__name"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(user__isnull=False, group__isnull=True) | Q(user__isnull=True, group__isnull=False)),
+                condition=(
+                    Q(user__isnull=False, group__isnull=True) | Q(user__isnull=True, group__isnull=False)
+                ),
                 name="membership_user_xor_group",
             ),
             models.UniqueConstraint(
