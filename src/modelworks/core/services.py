@@ -118,9 +118,12 @@ def grant_membership(
     if (user is None) == (group is None):
         raise ValidationError({"user": "Choose either a user or a group."})
     with transaction.atomic():
+        # Ordered by pk: the model's default ordering joins user and group (outer joins), and
+        # PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
         existing = (
             ProjectMembership.objects.select_for_update()
             .filter(project=project, user=user, group=group)
+            .order_by("pk")
             .first()
         )
         if existing is None:

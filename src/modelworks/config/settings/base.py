@@ -109,6 +109,15 @@ MODELWORKS_LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 # Jobs: a running job's lease is renewed by its worker every LEASE/3 seconds; a job whose lease has
 # expired belongs to a dead worker and is re-queued (or failed once its attempts are used up).
 MODELWORKS_JOB_LEASE_SECONDS = 30
+# A running job asked to cancel gets this long to stop by itself before its process is stopped.
+MODELWORKS_JOB_CANCEL_GRACE_SECONDS = 5
+# On SIGTERM/SIGINT a worker lets running jobs finish for this long, then stops and re-queues them.
+MODELWORKS_JOB_SHUTDOWN_GRACE_SECONDS = 20
+# Every job type, kind → class. A domain app adds its own lines here (explicit: no import-time registry).
+MODELWORKS_JOB_TYPES = {
+    "core.self_check": "modelworks.core.jobs.builtin.SelfCheckJob",
+    "core.diagnostic": "modelworks.core.jobs.builtin.DiagnosticJob",
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -58,8 +58,15 @@ class Job(models.Model):
     run_after = models.DateTimeField(null=True, blank=True, help_text="Not claimed before this time.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    attempt = models.PositiveIntegerField(default=0)
-    max_attempts = models.PositiveIntegerField(default=3)
+    attempt = models.PositiveIntegerField(default=0, help_text="Times this job was claimed by a worker.")
+    max_attempts = models.PositiveIntegerField(
+        default=3, help_text="Attempts allowed per submission or retry."
+    )
+    uncounted_attempts = models.PositiveIntegerField(
+        default=0,
+        help_text="Attempts not counted against max_attempts: those before a manual retry and those "
+        "interrupted by a worker shutdown.",
+    )
     worker_id = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -77,6 +84,19 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in FINISHED_STATES
+
+    @property
+    def counted_attempts(self) -> int:
+        """Attempts used from the current budget of ``max_attempts``."""
+        return max(self.attempt - self.uncounted_attempts, 0)
+
+    @property
+    def can_cancel(self) -> bool:
+        return not self.is_finished
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state in (JobState.FAILED, JobState.CANCELLED)
 
     @property
     def duration_seconds(self) -> float | None:
@@ -106,3 +126,28 @@ class JobLogLine(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.message[:80]}"
+
+
+class Worker(models.Model):
+    """A running ``modelworks worker`` process, as last reported by its own heartbeat.
+
+    Rows of workers that stopped cleanly are deleted; a row whose ``last_seen_at`` is older than the
+    job lease belongs to a worker that died, and is removed by the other workers after a day.
+    """
+
+    id = models.CharField(
+        primary_key=True, max_length=100, help_text="Unique per process: name plus a suffix."
+    )
+    name = models.CharField(max_length=100)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    concurrency = models.PositiveIntegerField()
+    running_jobs = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["name", "started_at"]
+
+    def __str__(self) -> str:
+        return f"worker {self.id}"

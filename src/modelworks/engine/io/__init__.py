@@ -1,0 +1,83 @@
+"""Data I/O: the object store, file import into immutable Parquet versions, CSV export.
+
+Public API:
+
+* ``Store`` (the interface), ``LocalStore``, ``StoredObject``, ``StagedFile``: where versions live,
+  addressed only by generated IDs, written atomically.
+* ``import_file(source_path, *, store, format=None, options=None) -> VersionInfo``; ``ImportOptions``,
+  ``VersionInfo``, ``SourceInfo``, ``ColumnSchema``, ``Rename``.
+* ``read_schema(version_path)``: the schema of a stored version, from its footer.
+* ``export_csv(version_path, destination, *, columns=None)``: spreadsheet-safe CSV.
+* ``LOGICAL_TYPES``, ``FORMATS``: what a user may choose.
+* Errors: ``DatasetError`` and its subclasses (see ``modelworks.engine.io.errors``).
+"""
+
+from __future__ import annotations
+
+from modelworks.engine.io.errors import (
+    CorruptFileError,
+    DatasetError,
+    DatasetImportError,
+    DuplicateHeaderError,
+    EmptyFileError,
+    EncodingError,
+    ExportError,
+    FileTooLargeError,
+    FormatMismatchError,
+    InvalidImportOptionError,
+    InvalidObjectIdError,
+    NulByteError,
+    ObjectNotFoundError,
+    RaggedRowsError,
+    SheetNotFoundError,
+    StorageError,
+    TooManyColumnsError,
+    TypeMismatchError,
+    UnsupportedFormatError,
+    VersionNotFoundError,
+)
+from modelworks.engine.io.export import export_csv
+from modelworks.engine.io.headers import Rename
+from modelworks.engine.io.importer import import_file
+from modelworks.engine.io.schema import LOGICAL_TYPES, ColumnSchema, read_schema
+from modelworks.engine.io.sniff import FORMATS
+from modelworks.engine.io.storage import LocalStore, StagedFile, Store, StoredObject
+from modelworks.engine.io.versions import DEFAULT_NULL_VALUES, ImportOptions, SourceInfo, VersionInfo
+
+__all__ = [
+    "DEFAULT_NULL_VALUES",
+    "FORMATS",
+    "LOGICAL_TYPES",
+    "ColumnSchema",
+    "CorruptFileError",
+    "DatasetError",
+    "DatasetImportError",
+    "DuplicateHeaderError",
+    "EmptyFileError",
+    "EncodingError",
+    "ExportError",
+    "FileTooLargeError",
+    "FormatMismatchError",
+    "ImportOptions",
+    "InvalidImportOptionError",
+    "InvalidObjectIdError",
+    "LocalStore",
+    "NulByteError",
+    "ObjectNotFoundError",
+    "RaggedRowsError",
+    "Rename",
+    "SheetNotFoundError",
+    "SourceInfo",
+    "StagedFile",
+    "StorageError",
+    "Store",
+    "StoredObject",
+    "TooManyColumnsError",
+    "TypeMismatchError",
+    "UnsupportedFormatError",
+    "VersionInfo",
+    "VersionNotFoundError",
+    "export_csv",
+    "import_file",
+    "read_schema",
+]

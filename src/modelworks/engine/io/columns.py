@@ -1,0 +1,111 @@
+"""How each column of an import is read and converted: a :class:`ColumnPlan` per column.
+
+A plan turns into two pieces of SQL: the type DuckDB's reader parses the column as, and the select
+expression that produces the stored value. Integer columns go through a guard, because DuckDB's
+reader would otherwise round ``1.5`` to ``2`` in a column it was told is ``BIGINT``; the guard raises
+an error tagged with :data:`~modelworks.engine.io.duck_errors.GUARD_MARK` instead, and the import
+widens the column (inferred types) or reports the value (types the user chose).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from modelworks.engine.duck import quote_identifier
+from modelworks.engine.errors import did_you_mean
+from modelworks.engine.io.duck_errors import GUARD_MARK
+from modelworks.engine.io.errors import InvalidImportOptionError
+from modelworks.engine.io.infer import EXACT_DOUBLE_INT
+from modelworks.engine.io.schema import physical_type_for
+
+__all__ = ["ColumnPlan", "resolve_overrides", "select_list"]
+
+_LOOSE_INT = r"\s*[+-]?[0-9]+\s*"
+
+
+@dataclass
+class ColumnPlan:
+    """How one column is read.
+
+    Attributes:
+        name: the stored column name.
+        target: the stored DuckDB type.
+        origin: ``inferred`` (from a sample: may widen), ``override`` (chosen by the user: a value that
+            does not fit is an error) or ``exact`` (known from the source, e.g. Excel cell types).
+        max_abs: largest absolute value seen in the sample (integers).
+        source: the name the reader gives the column, when it differs from ``name``.
+        typed_source: the reader already produces typed values (JSON, Parquet); an override is then
+            applied with a cast whose failures are refused, not by the reader.
+    """
+
+    name: str
+    target: str
+    origin: str = "inferred"
+    max_abs: float = 0.0
+    source: str | None = None
+    typed_source: bool = False
+
+    @property
+    def read_type(self) -> str:
+        """The type the reader parses the raw text as."""
+        if self.typed_source:
+            return self.target
+        if self.target == "BIGINT" and self.origin == "inferred":
+            return "DOUBLE" if self.max_abs < EXACT_DOUBLE_INT else "VARCHAR"
+        if self.target == "BIGINT" and self.origin == "override":
+            return "VARCHAR"
+        return self.target
+
+    def select_sql(self, index: int) -> str:
+        """The select expression producing the stored value, aliased to ``name``."""
+        column = quote_identifier(self.source or self.name)
+        alias = quote_identifier(self.name)
+        refuse = f"error('{GUARD_MARK[:-1]}' || chr(31) || '{index}' || chr(31) || CAST({column} AS VARCHAR))"
+        if self.typed_source and self.origin == "override":
+            fits = f"TRY_CAST({column} AS {self.target}) IS NOT NULL"
+            return (
+                f"CASE WHEN {column} IS NULL THEN NULL WHEN {fits} THEN CAST({column} AS {self.target}) "
+                f"ELSE {refuse} END AS {alias}"
+            )
+        if self.target == "BIGINT" and self.read_type == "DOUBLE":
+            fits = f"{column} = trunc({column}) AND abs({column}) <= {EXACT_DOUBLE_INT}"
+        elif self.target == "BIGINT" and self.origin == "inferred":
+            fits = f"CAST(TRY_CAST({column} AS BIGINT) AS VARCHAR) = {column}"
+        elif self.target == "BIGINT" and self.origin == "override":
+            fits = f"regexp_full_match({column}, '{_LOOSE_INT}') AND TRY_CAST({column} AS BIGINT) IS NOT NULL"
+        elif self.target == "TIMESTAMPTZ":
+            # Stored as UTC wall-clock time: the connection runs in UTC.
+            return f"CAST({column} AS TIMESTAMP) AS {alias}"
+        else:
+            return f"{column} AS {alias}" if self.source else column
+        return f"CASE WHEN {column} IS NULL THEN NULL WHEN {fits} THEN CAST({column} AS BIGINT) ELSE {refuse} END AS {alias}"
+
+
+def select_list(plans: Sequence[ColumnPlan]) -> str:
+    """The select list of all plans, in order."""
+    return ", ".join(plan.select_sql(index) for index, plan in enumerate(plans))
+
+
+def resolve_overrides(names: Sequence[str], types: Mapping[str, str]) -> dict[int, str]:
+    """Map user type overrides (column name → logical type) to column positions and DuckDB types.
+
+    Names match exactly, else case-insensitively.
+
+    Raises:
+        InvalidImportOptionError: an override names a column the file does not have, or an unknown type.
+    """
+    exact = {name: index for index, name in enumerate(names)}
+    folded = {name.lower(): index for index, name in enumerate(names)}
+    resolved: dict[int, str] = {}
+    for column, logical in types.items():
+        index = exact.get(column, folded.get(column.lower()))
+        if index is None:
+            raise InvalidImportOptionError(
+                f"a type was chosen for column {column!r}, but the file has no such column"
+                f"{did_you_mean(column, names)}",
+                column=column,
+            )
+        resolved[index] = physical_type_for(column, logical)
+    return resolved
+

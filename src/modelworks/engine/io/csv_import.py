@@ -1,0 +1,337 @@
+"""Delimited text (UTF-8) → Parquet: dialect, header and types from a sample, then one strict DuckDB pass.
+
+The one pass is DuckDB's parallel CSV reader feeding ``COPY … TO parquet``: nothing is held in memory
+beyond DuckDB's buffers. The reader runs in strict mode with the dialect chosen here, so a row with
+the wrong number of fields stops the import with its line number (or, with ``bad_rows="skip"``, is
+left out and counted). When a value further down the file does not fit a type inferred from the
+sample, the column is widened and the pass runs again; this only costs time on such files.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from modelworks.engine.duck import connect
+from modelworks.engine.io.columns import ColumnPlan, resolve_overrides, select_list
+from modelworks.engine.io.csv_dialect import check_single_char, detect_delimiter, first_record
+from modelworks.engine.io.duck_errors import ReaderProblem, parse_reader_error, shorten
+from modelworks.engine.io.errors import (
+    CorruptFileError,
+    DatasetImportError,
+    EmptyFileError,
+    RaggedRowsError,
+    TooManyColumnsError,
+    TypeMismatchError,
+)
+from modelworks.engine.io.headers import Rename, clean_headers
+from modelworks.engine.io.infer import infer_columns, widen
+from modelworks.engine.io.schema import logical_type
+from modelworks.engine.io.text import diagnose_utf8
+from modelworks.engine.io.versions import ImportOptions
+from modelworks.engine.io.writer import copy_to_parquet
+
+__all__ = ["CsvOutcome", "import_delimited"]
+
+_HEAD_CHARS = 1 << 20
+_SAMPLE_CELLS = 2_000_000
+
+
+@dataclass
+class CsvOutcome:
+    """What reading a delimited file produced, besides the Parquet file."""
+
+    row_count: int
+    delimiter: str
+    header: bool
+    renames: list[Rename] = field(default_factory=list)
+    skipped_lines: list[int] = field(default_factory=list)
+    skipped_rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_delimited(
+    text_path: Path,
+    out_path: Path,
+    scratch: Path,
+    options: ImportOptions,
+    *,
+    label: str,
+    source_path: Path,
+    prefer_tab: bool = False,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    exact_types: Sequence[str] | None = None,
+    header_values: Sequence[object] | None = None,
+    where: Callable[[int], str] = lambda line: f"line {line}",
+) -> CsvOutcome:
+    """Write the rows of a UTF-8 delimited text file to ``out_path`` as Parquet.
+
+    Args:
+        text_path: the UTF-8 text to read.
+        out_path: the staged Parquet file.
+        scratch: a private folder DuckDB may spill to.
+        options: the import options (delimiter, header, types, bad rows…).
+        label: the file name, for messages.
+        source_path: the original file (for encoding diagnostics).
+        prefer_tab: the file is named ``.tsv``.
+        delimiter, header: fixed by the caller (Excel), overriding detection and options.
+        exact_types: DuckDB types known for every column (Excel), instead of inference.
+        header_values: the header row when the caller read it already (Excel); rows of the text may
+            then be shorter than the header and are padded with nulls.
+        where: how to name a line in messages ("line 7", "row 7 of sheet 'Q1'").
+    """
+    with open(text_path, encoding="utf-8", errors="replace", newline="") as handle:
+        head = handle.read(_HEAD_CHARS)
+    quote = check_single_char("quote", options.quote)
+    if delimiter is None:
+        delimiter = (
+            check_single_char("delimiter", options.delimiter)
+            if options.delimiter is not None
+            else detect_delimiter(head, quote=quote, prefer_tab=prefer_tab)
+        )
+    raw_header = list(header_values) if header_values is not None else first_record(head, delimiter, quote)
+    if not raw_header or not head.strip():
+        raise EmptyFileError(f"{label!r} holds no data (only blank lines); upload a file with rows", file=label)
+    if len(raw_header) > options.max_columns:
+        raise TooManyColumnsError(
+            f"{label!r} has {len(raw_header):,} columns, more than the limit of {options.max_columns:,}; "
+            "keep only the columns you need, or split the file",
+            file=label,
+            columns=len(raw_header),
+            limit=options.max_columns,
+        )
+    if header is None:
+        header = options.header
+    width = len(raw_header)
+    if exact_types is None:
+        guesses, header = _sample_types(text_path, delimiter, quote, width, options, header)
+    else:
+        guesses, header = [(t, 0.0) for t in exact_types], bool(header)
+    if header:
+        names, renames = clean_headers(raw_header, duplicates=options.duplicate_headers, label=label)
+    else:
+        names, renames = clean_headers([None] * width, label=label)
+        renames = []
+    origin = "exact" if exact_types is not None else "inferred"
+    plans = [ColumnPlan(name, target, origin, max_abs) for name, (target, max_abs) in zip(names, guesses, strict=True)]
+    for index, duckdb_type in resolve_overrides(names, options.types).items():
+        plans[index] = ColumnPlan(names[index], duckdb_type, "override")
+    outcome = CsvOutcome(row_count=0, delimiter=delimiter, header=header, renames=renames)
+    for rename in renames:
+        outcome.warnings.append(
+            f"column {rename.position} had {'no name' if rename.reason == 'empty' else 'a duplicate name'}"
+            f"{'' if rename.reason == 'empty' else f' {rename.original!r}'}; it is named {rename.name!r}"
+        )
+    if any(plan.target == "TIMESTAMPTZ" for plan in plans):
+        outcome.warnings.append("timestamps with a time zone offset were converted to UTC")
+    pad = header_values is not None
+    _copy_with_widening(text_path, out_path, scratch, options, plans, outcome, label, source_path, quote, where, pad)
+    return outcome
+
+
+def _sample_types(
+    path: Path, delimiter: str, quote: str, width: int, options: ImportOptions, header: bool | None
+) -> tuple[list[tuple[str, float]], bool]:
+    rows = max(100, min(options.sample_rows, _SAMPLE_CELLS // max(1, width)))
+    names = [f"c{i}" for i in range(width)]
+    # A connection that keeps file order, so that row 1 of the sample is the first record.
+    con = connect(read=[path], threads=options.threads, memory_limit=options.memory_limit)
+    try:
+        con.execute(
+            f"""
+            CREATE TEMP TABLE mw_sample AS
+            SELECT row_number() OVER () AS __mw_row, * FROM (
+                SELECT * FROM read_csv($path, auto_detect = false, delim = $delim, quote = $quote,
+                                       escape = $quote, header = false, columns = $columns, nullstr = $nulls,
+                                       null_padding = true, ignore_errors = true, strict_mode = false)
+                LIMIT {int(rows) + 1})
+            """,  # noqa: S608 - only a number is formatted in
+            {
+                "path": str(path),
+                "delim": delimiter,
+                "quote": quote,
+                "columns": dict.fromkeys(names, "VARCHAR"),
+                "nulls": list(options.null_values),
+            },
+        )
+        guesses, detected = infer_columns(con, "mw_sample", names, header=header)
+    except duckdb.Error as exc:
+        raise CorruptFileError(f"the start of the file could not be read as CSV ({exc})") from exc
+    finally:
+        con.close()
+    return [(g.duckdb_type, g.max_abs) for g in guesses], detected
+
+
+def _copy_with_widening(
+    text_path: Path,
+    out_path: Path,
+    scratch: Path,
+    options: ImportOptions,
+    plans: list[ColumnPlan],
+    outcome: CsvOutcome,
+    label: str,
+    source_path: Path,
+    quote: str,
+    where: Callable[[int], str],
+    pad: bool,
+) -> None:
+    by_name = {plan.name.lower(): index for index, plan in enumerate(plans)}
+    skip = options.bad_rows == "skip"
+    # Each widening fixes one column for good, so this ends; the bound is a safety net.
+    for _attempt in range(3 * len(plans) + 1):
+        con = connect(
+            read=[text_path],
+            write=[out_path],
+            spill_dir=scratch,
+            threads=options.threads,
+            memory_limit=options.memory_limit,
+            preserve_insertion_order=options.preserve_order,
+        )
+        try:
+            params: dict[str, Any] = {
+                "path": str(text_path),
+                "delim": outcome.delimiter,
+                "quote": quote,
+                "header": outcome.header,
+                "columns": {plan.name: plan.read_type for plan in plans},
+                "nulls": list(options.null_values),
+                "skip": skip,
+                "pad": pad,
+            }
+            select = (
+                f"SELECT {select_list(plans)} FROM read_csv($path, auto_detect = false, delim = $delim, "  # noqa: S608
+                "quote = $quote, escape = $quote, header = $header, columns = $columns, nullstr = $nulls, "
+                "strict_mode = true, null_padding = $pad, ignore_errors = $skip, store_rejects = $skip)"
+            )
+            try:
+                outcome.row_count = copy_to_parquet(con, select, params, out_path, options.compression)
+                problem = _first_cast_reject(con, by_name, outcome, quote) if skip else None
+            except duckdb.Error as exc:
+                problem = parse_reader_error(str(exc))
+            if problem is None:
+                return
+            index = _column_index(problem, by_name)
+            if index is None or problem.kind not in ("convert", "guard"):
+                raise _reader_error(problem, label, source_path, where)
+            plan = plans[index]
+            if plan.origin != "inferred":
+                raise _type_mismatch(plan, index, problem, label, where, text_path, outcome, quote)
+            new_type = widen(plan.target, problem.value or "")
+            outcome.warnings.append(
+                f"column {plan.name!r} looked like {logical_type(plan.target)} in the first rows, but "
+                f"{where(problem.line) + ' holds' if problem.line else 'the file also holds'} "
+                f"{shorten(problem.value or '')!r}; it was imported as {logical_type(new_type)}"
+            )
+            plans[index] = ColumnPlan(plan.name, new_type, "inferred")
+        finally:
+            con.close()
+    raise DatasetImportError(f"the column types of {label!r} could not be settled; choose them explicitly")
+
+
+def _first_cast_reject(
+    con: duckdb.DuckDBPyConnection, by_name: dict[str, int], outcome: CsvOutcome, quote: str
+) -> ReaderProblem | None:
+    rejects = con.execute(
+        "SELECT line, column_name, error_type, csv_line FROM reject_errors ORDER BY line"
+    ).fetchall()
+    skipped: set[int] = set()
+    for line, column, error_type, csv_line in rejects:
+        if str(error_type) == "CAST":
+            value = _field_value(str(csv_line), by_name.get(str(column).lower()), outcome.delimiter, quote)
+            return ReaderProblem("convert", line=int(line), column=str(column), value=value)
+        if str(error_type) == "INVALID UNICODE":
+            return ReaderProblem("unicode", line=int(line))
+        skipped.add(int(line))
+    outcome.skipped_rows = len(skipped)
+    outcome.skipped_lines = sorted(skipped)[:100]
+    if skipped:
+        outcome.warnings.append(
+            f"{len(skipped):,} malformed row(s) were skipped (first at line {min(skipped)}), as requested"
+        )
+    return None
+
+
+def _field_value(csv_line: str, index: int | None, delimiter: str, quote: str) -> str:
+    fields = first_record(csv_line + "\n", delimiter, quote)
+    return fields[index] if index is not None and index < len(fields) else ""
+
+
+def _column_index(problem: ReaderProblem, by_name: dict[str, int]) -> int | None:
+    if problem.kind == "guard" and problem.column is not None:
+        return int(problem.column)
+    if problem.kind == "convert" and problem.column is not None:
+        return by_name.get(problem.column.lower())
+    return None
+
+
+def _reader_error(problem: ReaderProblem, label: str, source_path: Path, where: Callable[[int], str]) -> Exception:
+    at = where(problem.line) if problem.line else "a row"
+    if problem.kind == "ragged":
+        return RaggedRowsError(
+            f"{at} of {label!r} has {problem.found} field(s) but the header has {problem.expected}: fix that "
+            "row (a missing or extra delimiter, or an unclosed quote), or import with malformed rows skipped",
+            file=label,
+            line=problem.line,
+            expected=problem.expected,
+            found=problem.found,
+        )
+    if problem.kind == "unicode":
+        return diagnose_utf8(source_path, label=label)
+    if problem.kind == "quote":
+        return CorruptFileError(
+            f"{at} of {label!r} opens a quote that is never closed; close it or remove the stray quote character",
+            file=label,
+            line=problem.line,
+        )
+    if problem.kind == "line_size":
+        return CorruptFileError(
+            f"{at} of {label!r} is longer than DuckDB's 2 MB line limit; check the delimiter and quotes",
+            file=label,
+            line=problem.line,
+        )
+    return DatasetImportError(f"{label!r} could not be read: {problem.text}", file=label, line=problem.line)
+
+
+def _type_mismatch(
+    plan: ColumnPlan,
+    index: int,
+    problem: ReaderProblem,
+    label: str,
+    where: Callable[[int], str],
+    text_path: Path,
+    outcome: CsvOutcome,
+    quote: str,
+) -> TypeMismatchError:
+    wanted = logical_type(plan.target)
+    value = problem.value or ""
+    line = problem.line or _locate(text_path, outcome, quote, index, value)
+    at = where(line) if line else "a row"
+    article = "an" if wanted[0] in "aeiou" else "a"
+    return TypeMismatchError(
+        f"column {plan.name!r} was set to {wanted}, but {at} of {label!r} holds {shorten(value)!r}, which is "
+        f"not {article} {wanted}; fix the value in the file or choose another type for {plan.name!r} "
+        "(e.g. string)",
+        file=label,
+        column=plan.name,
+        line=line,
+        value=shorten(value, 200),
+        type=wanted,
+    )
+
+
+def _locate(text_path: Path, outcome: CsvOutcome, quote: str, index: int, value: str) -> int | None:
+    """The line of the first record holding ``value`` in column ``index`` (guards know values, not lines)."""
+    with open(text_path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter=outcome.delimiter, quotechar=quote, strict=False)
+        for number, row in enumerate(reader):
+            if number == 0 and outcome.header:
+                continue
+            if index < len(row) and row[index] == value:
+                return reader.line_num
+    return None

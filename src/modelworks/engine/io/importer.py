@@ -1,0 +1,178 @@
+"""``import_file``: any supported file → an immutable Parquet dataset version in a :class:`Store`.
+
+The order of the checks is the point: the cheap ones that need no reading come first (size, empty
+file), then the ones that read only the first megabyte (magic bytes, extension, encoding), then one
+streaming pass for text files (NUL bytes, transcoding), and only then DuckDB's conversion. Everything
+is written into a staged file and a scratch folder; the staged file becomes an object only after the
+whole conversion succeeded, and both are removed on any failure, so a failed import leaves nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import duckdb
+
+from modelworks.engine.duck import connect
+from modelworks.engine.errors import human_bytes
+from modelworks.engine.io.csv_import import CsvOutcome, import_delimited
+from modelworks.engine.io.duck_errors import first_line
+from modelworks.engine.io.errors import (
+    DatasetImportError,
+    EmptyFileError,
+    FileTooLargeError,
+    InvalidImportOptionError,
+)
+from modelworks.engine.io.excel import sheet_to_csv
+from modelworks.engine.io.schema import ColumnSchema, schema_of_parquet
+from modelworks.engine.io.sniff import detect_encoding, read_head, resolve_format, sniff_content
+from modelworks.engine.io.storage import StagedFile, Store
+from modelworks.engine.io.text import prepare_text
+from modelworks.engine.io.typed_sources import TypedOutcome, import_jsonl, import_parquet
+from modelworks.engine.io.versions import ImportOptions, SourceInfo, VersionInfo
+
+__all__ = ["import_file"]
+
+
+def import_file(
+    source_path: str | os.PathLike[str],
+    *,
+    store: Store,
+    format: str | None = None,  # noqa: A002 - the user-facing word for it
+    options: ImportOptions | None = None,
+) -> VersionInfo:
+    """Import a file into ``store`` as a new immutable Parquet dataset version.
+
+    Args:
+        source_path: the file to import (e.g. an upload already streamed to disk by the platform).
+        store: where the version is written.
+        format: ``csv``, ``tsv``, ``parquet``, ``xlsx`` or ``jsonl``; None detects it from the content.
+        options: how to read the file (see :class:`ImportOptions`).
+
+    Returns:
+        The stored version: object ID, content hash, row count, schema, sizes, what was detected,
+        warnings and timings.
+
+    Raises:
+        DatasetImportError: (a subclass of) when the file cannot be imported; the message says what,
+            where and how to fix it. Nothing is stored in that case.
+    """
+    options = options or ImportOptions()
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    source = Path(source_path)
+    label = options.label_for(source)
+    size = _checked_size(source, options, label)
+    head = read_head(source)
+    fmt = resolve_format(sniff_content(source, head), label=label, declared=format)
+    with store.scratch_dir() as scratch, store.stage() as staged:
+        try:
+            info = _convert(source, fmt, head, size, scratch, staged, options, label, timings, started)
+        except duckdb.Error as exc:
+            raise DatasetImportError(f"{label!r} could not be imported: {first_line(str(exc))}", file=label) from exc
+    timings["total"] = round(time.perf_counter() - started, 4)
+    return info
+
+
+def _checked_size(source: Path, options: ImportOptions, label: str) -> int:
+    try:
+        stat = source.stat()
+    except FileNotFoundError as exc:
+        raise DatasetImportError(f"the file to import ({label!r}) no longer exists; upload it again") from exc
+    if not source.is_file():
+        raise InvalidImportOptionError(f"{label!r} is not a regular file", file=label)
+    if options.max_bytes is not None and stat.st_size > options.max_bytes:
+        raise FileTooLargeError(
+            f"{label!r} is {human_bytes(stat.st_size)}, more than the limit of {human_bytes(options.max_bytes)}; "
+            "split the file or ask an administrator to raise the limit",
+            file=label,
+            size=stat.st_size,
+            limit=options.max_bytes,
+        )
+    if stat.st_size == 0:
+        raise EmptyFileError(f"{label!r} is empty (0 bytes); upload the file again", file=label)
+    return stat.st_size
+
+
+def _convert(
+    source: Path,
+    fmt: str,
+    head: bytes,
+    size: int,
+    scratch: Path,
+    staged: StagedFile,
+    options: ImportOptions,
+    label: str,
+    timings: dict[str, float],
+    started: float,
+) -> VersionInfo:
+    out = staged.path
+    outcome: CsvOutcome | TypedOutcome
+    if fmt in ("csv", "tsv"):
+        encoding = detect_encoding(head, options.encoding, label=label)
+        text = prepare_text(source, encoding, scratch, label=label)
+        timings["check"] = _since(started)
+        outcome = import_delimited(
+            text.path, out, scratch, options, label=label, source_path=source, prefer_tab=fmt == "tsv"
+        )
+        source_info = SourceInfo(
+            fmt, size, encoding=encoding, delimiter=outcome.delimiter, quote=options.quote, header=outcome.header
+        )
+    elif fmt == "xlsx":
+        sheet = sheet_to_csv(source, scratch, options, label=label)
+        timings["check"] = _since(started)
+        outcome = import_delimited(
+            sheet.csv_path,
+            out,
+            scratch,
+            options,
+            label=label,
+            source_path=sheet.csv_path,
+            delimiter=",",
+            header=options.header is not False,
+            exact_types=sheet.types,
+            header_values=sheet.header,
+            where=sheet.where,
+        )
+        source_info = SourceInfo(fmt, size, header=options.header is not False, sheet=sheet.sheet)
+    elif fmt == "jsonl":
+        encoding = detect_encoding(head, options.encoding, label=label)
+        text = prepare_text(source, encoding, scratch, label=label)
+        timings["check"] = _since(started)
+        outcome = import_jsonl(text.path, out, scratch, options, label=label)
+        source_info = SourceInfo(fmt, size, encoding=encoding)
+    else:
+        timings["check"] = _since(started)
+        outcome = import_parquet(source, out, scratch, options, label=label)
+        source_info = SourceInfo(fmt, size)
+    timings["convert"] = round(_since(started) - timings["check"], 4)
+    columns = _staged_schema(out)
+    stored = staged.commit()
+    timings["commit"] = round(_since(started) - timings["check"] - timings["convert"], 4)
+    return VersionInfo(
+        object_id=stored.object_id,
+        content_hash=f"sha256:{stored.sha256}",
+        row_count=outcome.row_count,
+        columns=columns,
+        byte_size=stored.size,
+        source=source_info,
+        renamed_columns=tuple(outcome.renames),
+        skipped_rows=outcome.skipped_rows,
+        skipped_lines=tuple(outcome.skipped_lines),
+        warnings=tuple(outcome.warnings),
+        timings=timings,
+    )
+
+
+def _staged_schema(path: Path) -> tuple[ColumnSchema, ...]:
+    con = connect(read=[path])
+    try:
+        return schema_of_parquet(con, str(path))
+    finally:
+        con.close()
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 4)

@@ -1,0 +1,35 @@
+"""The one statement that writes a dataset version: ``COPY (select) TO staged.parquet``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from modelworks.engine.io.errors import InvalidImportOptionError
+
+__all__ = ["COMPRESSIONS", "ROW_GROUP_SIZE", "copy_to_parquet"]
+
+COMPRESSIONS = ("zstd", "snappy", "lz4_raw", "uncompressed")
+
+#: Rows per Parquet row group: DuckDB's default, a good unit for parallel scans and for statistics.
+ROW_GROUP_SIZE = 122_880
+
+
+def copy_to_parquet(
+    con: duckdb.DuckDBPyConnection, select_sql: str, params: dict[str, Any], out_path: Path, compression: str
+) -> int:
+    """Run ``select_sql`` and write its rows to ``out_path`` as Parquet; return the row count."""
+    if compression not in COMPRESSIONS:
+        raise InvalidImportOptionError(
+            f"compression {compression!r} is not supported; choose one of {', '.join(COMPRESSIONS)}",
+            compression=compression,
+        )
+    row = con.execute(
+        # USE_TMP_FILE false: the staged file is already a temporary file that only a commit publishes.
+        f"COPY ({select_sql}) TO $mw_out (FORMAT parquet, COMPRESSION {compression}, "
+        f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, USE_TMP_FILE false)",
+        {**params, "mw_out": str(out_path)},
+    ).fetchone()
+    return int(row[0]) if row else 0

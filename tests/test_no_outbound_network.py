@@ -1,0 +1,243 @@
+"""No outbound network: a real instance serves every page without reaching outside this machine.
+
+``modelworks serve`` and ``modelworks worker`` run with the network guard
+(``tests/browser/network_guard/sitecustomize.py``): any name lookup or connection to an address
+outside the loopback network is refused and recorded. Chromium, signed in as an instance
+administrator, then opens every page it can reach by following links (and the fragments HTMX asks
+for), with every request outside 127.0.0.1 refused and recorded. Finally no HTML, CSS, JS or SVG that
+the instance served may name an external http(s) address, except the documented exemptions below.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+from django.urls import Resolver404, resolve
+
+from browser.live_instance import CHROMIUM, CHROMIUM_ARGS, GUARD_DIR, LiveInstance, RequestGuard, sign_in
+from modelworks.core.testing.page_routes import PAGE_ROUTES
+
+pytestmark = pytest.mark.browser
+
+MAX_PAGES = 250
+
+# Addresses that are identifiers, never fetched: XML namespaces of inline SVG and of the DOM.
+NOT_FETCHED = re.compile(r"^https?://www\.w3\.org/")
+
+# Served files whose text may contain external addresses, with the reason. The browser check and the
+# socket guard above prove that none of these addresses is requested.
+EXEMPT_FILES = {
+    "/static/ninja/swagger-ui-bundle.js": (
+        "Swagger UI (the API docs page, vendored by django-ninja) embeds specification links (RFCs, "
+        "JSON-schema dialect identifiers) in its strings; it is configured with validatorUrl=None so it "
+        "sends nothing to swagger.io"
+    ),
+}
+
+# Pages reached through HTMX rather than links: each is exercised below by the action that asks for it.
+REACHED_BY_HTMX = {"core:job_live", "core:member_search"}
+
+URL_IN_TEXT = re.compile(rb"""https?://[^\s"'<>()\\`]+""")
+
+SEED = textwrap.dedent(
+    """
+    from django.contrib.auth.models import Group
+    from modelworks.core import services
+    from modelworks.core.jobs import enqueue
+    from modelworks.core.models import ApiToken, Role, User
+
+    admin = User.objects.get(username="admin")
+    maria = services.create_user(actor=admin, username="maria", email="maria@example.test",
+                                 password="Copper-Lantern-Meadow-42")
+    project = services.create_project(actor=admin, slug="flight-delays", name="Flight delays",
+                                      description="Predict late departures.")
+    services.grant_membership(project, actor=admin, user=maria, role=Role.CONTRIBUTOR)
+    group = services.create_group(actor=admin, name="analysts")
+    services.add_group_member(group, maria, actor=admin)
+    services.grant_membership(project, actor=admin, group=group, role=Role.READER)
+    services.issue_token(actor=admin, user=admin, name="laptop")
+    enqueue("core.self_check", project=project, created_by=admin, params={"pause_seconds": 0.0})
+    enqueue("core.diagnostic", project=project, created_by=admin, params={"seconds": 0.2, "fail": True})
+    enqueue("core.self_check", created_by=admin, params={"pause_seconds": 0.0})
+    # Still running while the pages are visited, so the job page polls its live fragment.
+    enqueue("core.diagnostic", title="Long diagnostic", project=project, created_by=admin,
+            params={"seconds": 120, "steps": 120})
+    """
+)
+
+
+def test_the_network_guard_refuses_and_records_outside_addresses(tmp_path: Path) -> None:
+    """The guard is not vacuous: outside addresses are refused and recorded, loopback is allowed."""
+    log = tmp_path / "guard.jsonl"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(GUARD_DIR),
+        "MODELWORKS_NETWORK_GUARD": "1",
+        "MODELWORKS_NETWORK_GUARD_LOG": str(log),
+    }
+    code = textwrap.dedent(
+        """
+        import socket
+        outcomes = []
+        for attempt in (lambda: socket.socket().connect(("192.0.2.1", 80)),
+                        lambda: socket.getaddrinfo("example.com", 443),
+                        lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.51.100.7", 53))):
+            try:
+                attempt()
+                outcomes.append("allowed")
+            except OSError as exc:
+                outcomes.append("refused" if "network guard" in str(exc) else f"other: {exc}")
+        server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
+        socket.create_connection(server.getsockname(), timeout=1).close()
+        socket.getaddrinfo("localhost", 80)
+        print(",".join(outcomes))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "refused,refused,refused", done.stdout + done.stderr
+    recorded = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["event"] for r in recorded] == ["socket.connect", "socket.getaddrinfo", "socket.sendto"]
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    live = LiveInstance(tmp_path_factory.mktemp("no-network")).start()
+    try:
+        live.shell(SEED)
+        yield live
+    finally:
+        live.stop()
+
+
+def _same_origin_links(page: Any, base: str) -> list[str]:
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    links = []
+    for href in hrefs:
+        url, _ = urldefrag(href)
+        if url.startswith(base) and not urlsplit(url).path.startswith(("/static/", "/logout/")):
+            links.append(url)
+    return links
+
+
+def _url_name(path: str) -> str | None:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    return match.view_name
+
+
+def test_every_page_loads_without_reaching_outside(instance: LiveInstance) -> None:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium'.")
+    base = instance.base_url
+    served_urls: set[str] = set()
+    answered: set[str] = set()
+    served: dict[str, bytes] = {}
+    problems: list[str] = []
+    guard = RequestGuard()
+
+    def keep(response: Any) -> None:
+        url = response.url
+        answered.add(urldefrag(url)[0])
+        kind = response.headers.get("content-type", "")
+        if url.startswith(base) and any(t in kind for t in ("html", "css", "javascript", "svg")):
+            served_urls.add(urldefrag(url)[0])
+
+    visited: dict[str, int] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base)
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.on("response", keep)
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        page.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and "Failed to load resource" not in m.text
+                and problems.append(f"console on {page.url}: {m.text}")
+            ),
+        )
+
+        # Let the worker finish the short jobs first, so finished, failed and running jobs all show.
+        deadline = time.monotonic() + 60
+        sign_in(page, "admin")
+        while time.monotonic() < deadline:
+            page.goto("/projects/flight-delays/jobs/")
+            if page.locator("#job-table .badge-queued").count() == 0:
+                break
+            time.sleep(0.5)
+
+        queue = deque([f"{base}/", f"{base}/no-such-page/", f"{base}/api/v1/docs"])
+        seen = set(queue)
+        while queue and len(visited) < MAX_PAGES:
+            url = queue.popleft()
+            response = page.goto(url, wait_until="load")
+            page.wait_for_timeout(150)  # let HTMX polls and deferred scripts run
+            visited[url] = response.status if response else 0
+            for link in _same_origin_links(page, base):
+                if link not in seen:
+                    seen.add(link)
+                    queue.append(link)
+
+        # The HTMX-only fragments: the member search (as one types) and a running job's live panel.
+        page.goto("/projects/flight-delays/")
+        with page.expect_response(lambda r: "/members/search/" in r.url) as searched:
+            page.get_by_label("Add a user or group").type("ma")
+        assert searched.value.status == 200
+        running = page.goto("/projects/flight-delays/jobs/?state=running")
+        assert running and running.ok
+        page.get_by_role("link", name="Long diagnostic").click()
+        with page.expect_response(lambda r: "/live/" in r.url, timeout=5000) as live:
+            pass
+        assert live.value.status == 200
+        # The text of everything served, fetched again with the browser's session (a body read
+        # during the crawl may be gone once the page navigates on).
+        for url in sorted(served_urls):
+            answer = context.request.get(url, max_redirects=0)
+            if answer.ok:
+                served[url] = answer.body()
+        browser.close()
+
+    print(f"{len(visited)} pages visited, {len(served)} HTML/CSS/JS/SVG answers checked")
+    assert not guard.refused, f"pages asked for outside addresses: {guard.refused}"
+    assert not problems, "\n".join(problems)
+    broken = {url: status for url, status in visited.items() if status >= 400 and "/no-such-page/" not in url}
+    assert not broken, f"pages that failed to load: {broken}"
+
+    names = {_url_name(urlsplit(url).path) for url in visited}
+    wanted = {case.url_name for case in PAGE_ROUTES if case.method == "GET"} - REACHED_BY_HTMX
+    wanted -= {"api:openapi-json"}  # fetched by the docs page, checked through `served`
+    missing = sorted(wanted - names)
+    assert not missing, f"pages no link leads to (add a link, or reach them in this test): {missing}"
+    assert f"{base}/api/v1/openapi.json" in answered, "the API docs page did not load its schema"
+
+    external = []
+    for url, body in served.items():
+        path = urlsplit(url).path
+        if path in EXEMPT_FILES:
+            continue
+        for match in URL_IN_TEXT.findall(body):
+            text = match.decode("utf-8", "replace")
+            if not text.startswith(base) and not NOT_FETCHED.match(text):
+                external.append(f"{path}: {text}")
+    assert not external, "served text names external addresses:\n" + "\n".join(sorted(set(external)))
+
+    assert not instance.guard_violations(), (
+        f"the instance tried to reach the network: {instance.guard_violations()}"
+    )
