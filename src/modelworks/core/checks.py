@@ -79,6 +79,14 @@ def run_instance_checks(*, deploy: bool, out: TextIO) -> list[str]:
 
         if not User.objects.filter(is_superuser=True, is_active=True).exists():
             _line(out, None, "no instance administrator yet; create one with: modelworks createadmin")
+        from modelworks.core.jobs import live_workers
+
+        workers = live_workers()
+        if workers:
+            names = ", ".join(sorted(w.name for w in workers))
+            _line(out, True, f"{len(workers)} job worker(s) alive: {names}")
+        else:
+            _line(out, None, "no job worker is running; start one with: modelworks worker")
         stale = Job.objects.filter(state="queued", created_at__lt=timezone.now() - timedelta(minutes=5))
         waiting = stale.filter(run_after__isnull=True).count()
         if waiting:

@@ -162,7 +162,6 @@ def _detach(worker_pid: int, channel: ChildChannel) -> None:
         threading.Thread(target=_watch_parent, args=(worker_pid,), daemon=True).start()
     if os.getppid() != worker_pid:  # the worker died before the line above took effect
         os._exit(EXIT_BROKEN)
-    signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGUSR1, channel.mark_cancel_requested)
@@ -239,6 +238,7 @@ def run_child(job_id: UUID, worker_pid: int, msg_fd: int, out_fd: int, inherited
     """Run one attempt of a job in this (freshly forked) process, then exit without returning."""
     code = EXIT_BROKEN
     try:
+        signal.set_wakeup_fd(-1)  # the worker's wake-up pipe is about to be closed here
         for fd in inherited:  # the worker's ends of other jobs' pipes, its selector, its wake-up pipe
             with contextlib.suppress(OSError):
                 os.close(fd)

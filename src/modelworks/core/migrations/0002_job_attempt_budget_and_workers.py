@@ -4,41 +4,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Worker',
+            name="Worker",
             fields=[
-                ('id', models.CharField(help_text='Unique per process: name plus a suffix.', max_length=100, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=100)),
-                ('hostname', models.CharField(max_length=255)),
-                ('pid', models.PositiveIntegerField()),
-                ('concurrency', models.PositiveIntegerField()),
-                ('running_jobs', models.PositiveIntegerField(default=0)),
-                ('started_at', models.DateTimeField()),
-                ('last_seen_at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.CharField(
+                        help_text="Unique per process: name plus a suffix.",
+                        max_length=100,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("hostname", models.CharField(max_length=255)),
+                ("pid", models.PositiveIntegerField()),
+                ("concurrency", models.PositiveIntegerField()),
+                ("running_jobs", models.PositiveIntegerField(default=0)),
+                ("started_at", models.DateTimeField()),
+                ("last_seen_at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'ordering': ['name', 'started_at'],
+                "ordering": ["name", "started_at"],
             },
         ),
         migrations.AddField(
-            model_name='job',
-            name='uncounted_attempts',
-            field=models.PositiveIntegerField(default=0, help_text='Attempts not counted against max_attempts: those before a manual retry and those interrupted by a worker shutdown.'),
+            model_name="job",
+            name="uncounted_attempts",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="Attempts not counted against max_attempts: those before a manual retry and those interrupted by a worker shutdown.",
+            ),
         ),
         migrations.AlterField(
-            model_name='job',
-            name='attempt',
-            field=models.PositiveIntegerField(default=0, help_text='Times this job was claimed by a worker.'),
+            model_name="job",
+            name="attempt",
+            field=models.PositiveIntegerField(default=0, help_text="Times this job was claimed by a worker."),
         ),
         migrations.AlterField(
-            model_name='job',
-            name='max_attempts',
-            field=models.PositiveIntegerField(default=3, help_text='Attempts allowed per submission or retry.'),
+            model_name="job",
+            name="max_attempts",
+            field=models.PositiveIntegerField(
+                default=3, help_text="Attempts allowed per submission or retry."
+            ),
         ),
     ]

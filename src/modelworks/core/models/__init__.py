@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from modelworks.core.models.audit import AuditEvent, AuditEventQuerySet
 from modelworks.core.models.base import ProjectScopedModel, ProjectScopedQuerySet, TimestampedModel
-from modelworks.core.models.jobs import Job, JobLogLine, JobQuerySet, JobState
+from modelworks.core.models.jobs import Job, JobLogLine, JobQuerySet, JobState, Worker
 from modelworks.core.models.projects import Project, ProjectMembership, ProjectQuerySet, Role
 from modelworks.core.models.tokens import ApiToken
 from modelworks.core.models.users import User
@@ -25,4 +25,5 @@ __all__ = [
     "Role",
     "TimestampedModel",
     "User",
+    "Worker",
 ]
