@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-TOKEN_PREFIX = "mwt_"
+TOKEN_PREFIX = "mwt_"  # noqa: S105  (a public marker, not a secret)
 
 
 def hash_token(raw: str) -> str:
