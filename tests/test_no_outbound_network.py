@@ -25,9 +25,10 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from django.urls import Resolver404, resolve
 
-from browser.live_instance import CHROMIUM, CHROMIUM_ARGS, GUARD_DIR, LiveInstance, RequestGuard, sign_in
+from browser.live_instance import GUARD_DIR, LiveInstance, RequestGuard, sign_in
 from modelworks.core.testing.page_routes import PAGE_ROUTES
 
+pytest_plugins = ["browser.live_instance"]
 pytestmark = pytest.mark.browser
 
 MAX_PAGES = 250
@@ -138,96 +139,77 @@ def _url_name(path: str) -> str | None:
     return match.view_name
 
 
-def test_every_page_loads_without_reaching_outside(instance: LiveInstance) -> None:
-    from playwright.sync_api import sync_playwright
+class Recorder:
+    """What the browser fetched from the instance, and what went wrong on the pages."""
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium'.")
-    base = instance.base_url
-    served_urls: set[str] = set()
-    answered: set[str] = set()
-    served: dict[str, bytes] = {}
-    problems: list[str] = []
-    guard = RequestGuard()
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.answered: set[str] = set()  # every URL the instance answered
+        self.text_urls: set[str] = set()  # those answered with HTML, CSS, JS or SVG
+        self.problems: list[str] = []
+        self.guard = RequestGuard()
 
-    def keep(response: Any) -> None:
-        url = response.url
-        answered.add(urldefrag(url)[0])
-        kind = response.headers.get("content-type", "")
-        if url.startswith(base) and any(t in kind for t in ("html", "css", "javascript", "svg")):
-            served_urls.add(urldefrag(url)[0])
-
-    visited: dict[str, int] = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base)
-        context.route("**/*", guard)
+    def attach(self, context: Any) -> Any:
+        context.route("**/*", self.guard)
         page = context.new_page()
-        page.on("response", keep)
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on(
-            "console",
-            lambda m: (
-                m.type == "error"
-                and "Failed to load resource" not in m.text
-                and problems.append(f"console on {page.url}: {m.text}")
-            ),
-        )
+        page.on("response", self.on_response)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("console", self.on_console)
+        return page
 
-        # Let the worker finish the short jobs first, so finished, failed and running jobs all show.
-        deadline = time.monotonic() + 60
-        sign_in(page, "admin")
-        while time.monotonic() < deadline:
-            page.goto("/projects/flight-delays/jobs/")
-            if page.locator("#job-table .badge-queued").count() == 0:
-                break
-            time.sleep(0.5)
+    def on_response(self, response: Any) -> None:
+        url = urldefrag(response.url)[0]
+        self.answered.add(url)
+        kind = response.headers.get("content-type", "")
+        if url.startswith(self.base) and any(t in kind for t in ("html", "css", "javascript", "svg")):
+            self.text_urls.add(url)
 
-        queue = deque([f"{base}/", f"{base}/no-such-page/", f"{base}/api/v1/docs"])
-        seen = set(queue)
-        while queue and len(visited) < MAX_PAGES:
-            url = queue.popleft()
-            response = page.goto(url, wait_until="load")
-            page.wait_for_timeout(150)  # let HTMX polls and deferred scripts run
-            visited[url] = response.status if response else 0
-            for link in _same_origin_links(page, base):
-                if link not in seen:
-                    seen.add(link)
-                    queue.append(link)
+    def on_console(self, message: Any) -> None:
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            self.problems.append(f"console: {message.text}")
 
-        # The HTMX-only fragments: the member search (as one types) and a running job's live panel.
-        page.goto("/projects/flight-delays/")
-        with page.expect_response(lambda r: "/members/search/" in r.url) as searched:
-            page.get_by_label("Add a user or group").type("ma")
-        assert searched.value.status == 200
-        running = page.goto("/projects/flight-delays/jobs/?state=running")
-        assert running and running.ok
+
+def _wait_for_short_jobs(page: Any) -> None:
+    """Let the worker finish the short jobs, so finished, failed and running jobs all show."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page.goto("/projects/flight-delays/jobs/")
+        if page.locator("#job-table .badge-queued").count() == 0:
+            return
+        time.sleep(0.5)
+
+
+def _crawl(page: Any, base: str) -> dict[str, int]:
+    """Open every page reachable by links from the home page (and two extra starts); url → status."""
+    visited: dict[str, int] = {}
+    queue = deque([f"{base}/", f"{base}/no-such-page/", f"{base}/api/v1/docs"])
+    seen = set(queue)
+    while queue and len(visited) < MAX_PAGES:
+        url = queue.popleft()
+        response = page.goto(url, wait_until="load")
+        page.wait_for_timeout(150)  # let HTMX polls and deferred scripts run
+        visited[url] = response.status if response else 0
+        for link in _same_origin_links(page, base):
+            if link not in seen:
+                seen.add(link)
+                queue.append(link)
+    return visited
+
+
+def _exercise_htmx_fragments(page: Any) -> None:
+    """The pages only HTMX asks for: the member search (as one types) and a running job's live panel."""
+    page.goto("/projects/flight-delays/")
+    with page.expect_response(lambda r: "/members/search/" in r.url) as searched:
+        page.get_by_label("Add a user or group").type("ma")
+    assert searched.value.status == 200
+    page.goto("/projects/flight-delays/jobs/?state=running")
+    with page.expect_response(lambda r: "/live/" in r.url, timeout=5000) as live:
         page.get_by_role("link", name="Long diagnostic").click()
-        with page.expect_response(lambda r: "/live/" in r.url, timeout=5000) as live:
-            pass
-        assert live.value.status == 200
-        # The text of everything served, fetched again with the browser's session (a body read
-        # during the crawl may be gone once the page navigates on).
-        for url in sorted(served_urls):
-            answer = context.request.get(url, max_redirects=0)
-            if answer.ok:
-                served[url] = answer.body()
-        browser.close()
+    assert live.value.status == 200
 
-    print(f"{len(visited)} pages visited, {len(served)} HTML/CSS/JS/SVG answers checked")
-    assert not guard.refused, f"pages asked for outside addresses: {guard.refused}"
-    assert not problems, "\n".join(problems)
-    broken = {url: status for url, status in visited.items() if status >= 400 and "/no-such-page/" not in url}
-    assert not broken, f"pages that failed to load: {broken}"
 
-    names = {_url_name(urlsplit(url).path) for url in visited}
-    wanted = {case.url_name for case in PAGE_ROUTES if case.method == "GET"} - REACHED_BY_HTMX
-    wanted -= {"api:openapi-json"}  # fetched by the docs page, checked through `served`
-    missing = sorted(wanted - names)
-    assert not missing, f"pages no link leads to (add a link, or reach them in this test): {missing}"
-    assert f"{base}/api/v1/openapi.json" in answered, "the API docs page did not load its schema"
-
-    external = []
+def _external_addresses(served: dict[str, bytes], base: str) -> list[str]:
+    found = []
     for url, body in served.items():
         path = urlsplit(url).path
         if path in EXEMPT_FILES:
@@ -235,9 +217,44 @@ def test_every_page_loads_without_reaching_outside(instance: LiveInstance) -> No
         for match in URL_IN_TEXT.findall(body):
             text = match.decode("utf-8", "replace")
             if not text.startswith(base) and not NOT_FETCHED.match(text):
-                external.append(f"{path}: {text}")
-    assert not external, "served text names external addresses:\n" + "\n".join(sorted(set(external)))
+                found.append(f"{path}: {text}")
+    return sorted(set(found))
 
-    assert not instance.guard_violations(), (
-        f"the instance tried to reach the network: {instance.guard_violations()}"
-    )
+
+def test_every_page_loads_without_reaching_outside(instance: LiveInstance, chromium: Any) -> None:
+    base = instance.base_url
+    record = Recorder(base)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, base_url=base)
+    try:
+        page = record.attach(context)
+        sign_in(page, "admin")
+        _wait_for_short_jobs(page)
+        visited = _crawl(page, base)
+        _exercise_htmx_fragments(page)
+        # The text of everything served, fetched again with the browser's session: a body read
+        # during the crawl may be gone once the page has navigated on.
+        served = {}
+        for url in sorted(record.text_urls):
+            answer = context.request.get(url, max_redirects=0)
+            if answer.ok:
+                served[url] = answer.body()
+    finally:
+        context.close()
+
+    print(f"{len(visited)} pages visited, {len(served)} HTML/CSS/JS/SVG answers checked")
+    assert not record.guard.refused, f"pages asked for outside addresses: {record.guard.refused}"
+    assert not record.problems, "\n".join(record.problems)
+    broken = {url: status for url, status in visited.items() if status >= 400 and "/no-such-page/" not in url}
+    assert not broken, f"pages that failed to load: {broken}"
+
+    names = {_url_name(urlsplit(url).path) for url in visited}
+    wanted = {case.url_name for case in PAGE_ROUTES if case.method == "GET"} - REACHED_BY_HTMX
+    wanted -= {"api:openapi-json"}  # fetched by the docs page: checked just below
+    missing = sorted(wanted - names)
+    assert not missing, f"pages no link leads to (add a link, or reach them in this test): {missing}"
+    assert f"{base}/api/v1/openapi.json" in record.answered, "the API docs page did not load its schema"
+
+    external = _external_addresses(served, base)
+    assert not external, "served text names external addresses:\n" + "\n".join(external)
+    violations = instance.guard_violations()
+    assert not violations, f"the instance tried to reach the network: {violations}"

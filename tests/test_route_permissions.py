@@ -22,6 +22,7 @@ from modelworks.core.testing.client import ApiClient, expect_error
 from modelworks.core.testing.page_routes import EXEMPT_PAGES, PAGE_ROUTES
 from modelworks.core.testing.routes import (
     ACTORS,
+    Access,
     ApiRouteCase,
     PageRouteCase,
     PermissionWorld,
@@ -53,13 +54,13 @@ def test_api_route(case: ApiRouteCase, actor: str, permission_world: PermissionW
     body = case.body(permission_world) if case.body else None
     audit_before = AuditEvent.objects.count()
 
-    response = client.request(operation.method, path, body)
+    method = case.method or operation.methods[0]
+    response = client.request(method, path, body)
 
     outcome = expected_outcome(case.access, actor)
     if outcome == "ok":
         assert response.status_code == case.ok_status, (
-            f"{actor} should succeed on {operation.method} {path}: "
-            f"{response.status_code} {response.content[:300]!r}"
+            f"{actor} should succeed on {method} {path}: {response.status_code} {response.content[:300]!r}"
         )
     else:
         status, code = ERROR_OF[outcome]
@@ -111,7 +112,7 @@ def test_page_route(case: PageRouteCase, actor: str, permission_world: Permissio
 def test_every_api_operation_has_a_permission_case() -> None:
     covered = {case.operation_id for case in API_ROUTES} | set(EXEMPT_API_OPERATIONS)
     missing = sorted(
-        f"{op.method} /api/v1{op.path} (operation_id={op.operation_id})"
+        f"{'/'.join(op.methods)} /api/v1{op.path} (operation_id={op.operation_id})"
         for op in OPERATIONS.values()
         if op.operation_id not in covered
     )
@@ -152,7 +153,7 @@ def test_every_write_is_refused_to_readers() -> None:
     weak = [
         str(case)
         for case in API_CASES
-        if OPERATIONS[case.operation_id].method != "GET"
+        if (case.method or OPERATIONS[case.operation_id].methods[0]) != "GET"
         and case.access.scope == "project"
         and case.access.role == Role.READER
     ]
@@ -166,6 +167,32 @@ def test_every_write_is_refused_to_readers() -> None:
 
 def test_audit_log_has_no_write_route() -> None:
     writes = [
-        f"{op.method} {op.path}" for op in OPERATIONS.values() if "audit" in op.path and op.method != "GET"
+        f"{op.methods} {op.path}"
+        for op in OPERATIONS.values()
+        if "audit" in op.path and op.methods != ("GET",)
     ]
     assert not writes, f"the audit log is append-only, yet these routes write to it: {writes}"
+
+
+@pytest.mark.parametrize(
+    ("access", "outcomes"),
+    [
+        # anonymous, outsider, reader, contributor, admin, instance_admin
+        (Access.signed_in(), "401 ok ok ok ok ok"),
+        (Access.instance_admin(), "401 403 403 403 403 ok"),
+        (Access.project(Role.READER), "401 404 ok ok ok ok"),
+        (Access.project(Role.CONTRIBUTOR), "401 404 403 ok ok ok"),
+        (Access.project(Role.ADMIN), "401 404 403 403 ok ok"),
+        (Access.any_project(Role.ADMIN), "401 403 403 403 ok ok"),
+        (Access.group_member(), "401 404 ok 404 404 ok"),
+        (Access.group_admin(), "401 404 403 404 404 ok"),
+        (Access.owner(), "401 404 404 ok 404 ok"),
+        (Access.owner(admin_override=False), "401 404 404 ok 404 404"),
+        (Access.hidden(), "401 404 404 404 404 ok"),
+    ],
+    ids=str,
+)
+def test_expected_outcomes_of_each_access(access: Access, outcomes: str) -> None:
+    """The rules the whole suite derives its expectations from, spelt out once."""
+    short = {"ok": "ok", "not_authenticated": "401", "forbidden": "403", "not_found": "404"}
+    assert " ".join(short[expected_outcome(access, actor)] for actor in ACTORS) == outcomes

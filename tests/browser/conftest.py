@@ -1,4 +1,5 @@
-"""Fixtures of the browser tests: one real instance per module, one Chromium per session.
+"""Fixtures of the browser tests: one real instance per module, one Chromium per session (the
+``chromium`` fixture of ``browser.live_instance``, which each test module names in ``pytest_plugins``).
 
 ``instance`` runs ``modelworks serve`` and a worker in a fresh MODELWORKS_HOME under the network
 guard; ``page`` is a fresh browser context (1280 by 900) whose requests outside 127.0.0.1 are refused
@@ -9,27 +10,11 @@ Content-Security-Policy, and the instance on anything its network guard refused.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from browser.live_instance import CHROMIUM, CHROMIUM_ARGS, LiveInstance, RequestGuard
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium' "
-            "or point MODELWORKS_CHROMIUM at its executable."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+from browser.live_instance import LiveInstance, RequestGuard
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,9 @@
 subprocesses, in a fresh ``MODELWORKS_HOME`` with its own SQLite database, started under the network
 guard (``network_guard/sitecustomize.py``), and the Chromium that drives it.
 
-Used by the browser tests (``tests/browser``) and ``tests/test_no_outbound_network.py``.
+Used by the browser tests (``tests/browser``) and ``tests/test_no_outbound_network.py``; a test module
+declares ``pytest_plugins = ["browser.live_instance"]`` for the session's one ``chromium`` (Playwright's
+sync API runs once per process, so every test shares it).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
+
+import pytest
 
 __all__ = [
     "ADMIN_PASSWORD",
@@ -26,6 +31,7 @@ __all__ = [
     "GUARD_DIR",
     "LiveInstance",
     "RequestGuard",
+    "chromium",
     "shot",
     "sign_in",
 ]
@@ -42,6 +48,22 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """The session's headless Chromium (Playwright), or a failure that says how to install it."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium' "
+            "or point MODELWORKS_CHROMIUM at its executable."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 SHOTS = Path(os.environ.get("MODELWORKS_SHOTS", "/tmp/mw-shots"))

@@ -17,6 +17,7 @@ import pytest
 
 from browser.live_instance import LiveInstance, shot, sign_in
 
+pytest_plugins = ["browser.live_instance"]
 pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "Copper-Lantern-Meadow-42"
@@ -177,6 +178,8 @@ def test_a_job_runs_with_live_progress_to_100_percent(page: Any) -> None:
     log = page.locator("#job-log-lines")
     assert log.get_by_text("Checking the database").first.is_visible()
     assert log.get_by_text(re.compile(r"^Succeeded in")).is_visible()
+    seqs = [int(n) for n in log.locator("[data-seq]").evaluate_all("els => els.map(e => e.dataset.seq)")]
+    assert seqs == sorted(set(seqs)), f"each log line once, in order: {seqs}"
     assert still_same_page(page), "progress and logs must arrive without reloading the page"
     assert page.locator("#job-live").get_attribute("hx-trigger") is None  # polling stopped
     shot(page, "job")

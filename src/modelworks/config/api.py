@@ -11,7 +11,7 @@ from __future__ import annotations
 from ninja import NinjaAPI, Swagger
 
 import modelworks
-from modelworks.core.api import audit, groups, jobs, members, projects, tokens, users
+from modelworks.core.api import audit, fallback, groups, jobs, members, projects, tokens, users
 from modelworks.core.api.auth import api_auth, docs_login_required
 from modelworks.core.api.errors import install_error_handlers
 
@@ -39,3 +39,4 @@ api.add_router("", groups.router)
 api.add_router("", tokens.router)
 api.add_router("", jobs.router)
 api.add_router("", audit.router)
+api.add_router("", fallback.router)  # last: any other path is a JSON 404

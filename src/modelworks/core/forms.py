@@ -143,7 +143,7 @@ class CreateGroupForm(PageForm):
 
 
 class GroupMemberForm(PageForm):
-    username = forms.CharField(max_length=150, label="Username")
+    username = forms.CharField(max_length=150, label="Add a person by username")
 
     def clean_username(self) -> User:
         name = self.cleaned_data["username"].strip()

@@ -62,6 +62,7 @@ def connect(
     con = duckdb.connect(":memory:", config=config)
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         paths = [os.path.abspath(p) for p in [*read, *write]]
         if paths:
             con.execute("SET allowed_paths = $1", [paths])
@@ -88,7 +89,10 @@ def quote_identifier(name: str) -> str:
 
 
 def run_with_timeout(
-    con: duckdb.DuckDBPyConnection, seconds: float | None, work: Callable[[], T], on_timeout: Callable[[], Exception]
+    con: duckdb.DuckDBPyConnection,
+    seconds: float | None,
+    work: Callable[[], T],
+    on_timeout: Callable[[], Exception],
 ) -> T:
     """Run ``work`` (queries on ``con``); interrupt it after ``seconds`` and raise ``on_timeout()``."""
     if seconds is None:
@@ -110,4 +114,3 @@ def run_with_timeout(
         raise
     finally:
         timer.cancel()
-

@@ -10,6 +10,7 @@ __all__ = [
     "audit",
     "auth",
     "errors",
+    "fallback",
     "groups",
     "jobs",
     "members",

@@ -9,7 +9,7 @@ code                   status  when
 ``not_authenticated``  401     no credentials, or an unknown, revoked or expired token
 ``permission_denied``  403     signed in, but the role is too weak (or the CSRF check fails)
 ``not_found``          404     no such object, or one the caller may not know exists
-``validation_error``   422     the request is malformed or breaks a rule of the model
+``validation_error``   422     the request breaks a rule (400: the body is not even JSON)
 ``conflict``           409     the change clashes with the current state (e.g. last admin)
 ``throttled``          429     too many requests; ``Retry-After`` says when to come back
 ``internal_error``     500     a bug; the traceback is logged, never sent
@@ -41,7 +41,7 @@ from modelworks.core.services import LastAdminError
 if TYPE_CHECKING:
     from ninja import NinjaAPI
 
-__all__ = ["ApiConflict", "ErrorCode", "error_body", "install_error_handlers", "responses"]
+__all__ = ["ErrorCode", "error_body", "install_error_handlers", "responses"]
 
 logger = logging.getLogger("modelworks.api")
 
@@ -56,15 +56,6 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     THROTTLED = "throttled"
     INTERNAL_ERROR = "internal_error"
-
-
-class ApiConflict(Exception):
-    """Raised by routes when a request clashes with the current state of an object (409)."""
-
-    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details or {}
 
 
 _CODE_BY_STATUS = {
@@ -161,9 +152,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
         fields = _field_errors(exc)
         return respond(request, 409, ErrorCode.CONFLICT, _summary(fields), fields)
 
-    def on_conflict(request: HttpRequest, exc: ApiConflict) -> HttpResponse:
-        return respond(request, 409, ErrorCode.CONFLICT, exc.message, exc.details)
-
     def on_unknown_job_type(request: HttpRequest, exc: UnknownJobTypeError) -> HttpResponse:
         return respond(request, 422, ErrorCode.VALIDATION_ERROR, str(exc), {"kind": [str(exc)]})
 
@@ -218,7 +206,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(NinjaValidationError, on_request_invalid)
     api.add_exception_handler(DjangoValidationError, on_rule_broken)
     api.add_exception_handler(LastAdminError, on_last_admin)
-    api.add_exception_handler(ApiConflict, on_conflict)
     api.add_exception_handler(UnknownJobTypeError, on_unknown_job_type)
     api.add_exception_handler(InvalidJobParamsError, on_bad_job_params)
     api.add_exception_handler(JobStateError, on_job_state)

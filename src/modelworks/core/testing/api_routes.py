@@ -92,6 +92,8 @@ API_ROUTES: list[ApiRouteCase] = [
     # Audit (read-only)
     ApiRouteCase("audit_list", SIGNED_IN),
     ApiRouteCase("project_audit_list", ADMIN, _project),
+    # Any other path: signed-in callers get the API's 404 body, anonymous ones 401 like everywhere.
+    ApiRouteCase("unknown_path", SIGNED_IN, lambda w: {"rest": "no/such/route"}, ok_status=404),
 ]
 
 # Operations deliberately left out of the suite, with the reason. Keep this empty if you can.

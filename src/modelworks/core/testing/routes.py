@@ -22,6 +22,7 @@ enumerates every URL pattern and every API operation and fails naming any withou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,6 +179,7 @@ class ApiRouteCase:
         path_args: builds the path parameters, e.g. ``lambda w: {"slug": w.project.slug}``.
         body: builds the JSON body of a write (None: no body).
         ok_status: the status of success.
+        method: for an operation answering several methods, the one to test (default: its first).
     """
 
     operation_id: str
@@ -185,6 +187,7 @@ class ApiRouteCase:
     path_args: ArgsBuilder = _no_args
     body: ArgsBuilder | None = None
     ok_status: int = 200
+    method: str | None = None
 
     def __str__(self) -> str:
         return self.operation_id
@@ -223,8 +226,8 @@ class ApiOperation:
     """One operation of the NinjaAPI as the meta-test sees it."""
 
     operation_id: str
-    method: str
-    path: str  # relative to the API root, with {placeholders}
+    methods: tuple[str, ...]
+    path: str  # relative to the API root, with plain {placeholders} (converters removed)
 
 
 def api_operations(api: Any) -> list[ApiOperation]:
@@ -237,10 +240,10 @@ def api_operations(api: Any) -> list[ApiOperation]:
     for bound in api._get_bound_routers():
         for path, path_view in bound.path_operations.items():
             full = "/" + "/".join(p.strip("/") for p in (bound.prefix, path) if p.strip("/"))
+            full = re.sub(r"\{(?:\w+:)?(\w+)\}", r"{\1}", full)  # {path:rest} -> {rest}
             for operation in path_view.operations:
                 op_id = operation.operation_id or api.get_openapi_operation_id(operation)
-                for method in operation.methods:
-                    found.append(ApiOperation(op_id, method.upper(), full))
+                found.append(ApiOperation(op_id, tuple(m.upper() for m in operation.methods), full))
     return found
 
 

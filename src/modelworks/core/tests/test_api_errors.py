@@ -104,3 +104,9 @@ def test_throttled_body(api_client, bob: User) -> None:
     assert int(response["Retry-After"]) > 0
     assert body["details"]["retry_after_seconds"] > 0
     assert not bob.api_tokens.filter(name="one too many").exists()
+
+
+def test_unknown_api_path_is_a_json_404(api_client, bob: User) -> None:
+    body = expect_error(api_client(bob).get("/projects/flight-delays/nothing-here"), 404, "not_found")
+    assert "/api/v1/docs" in body["message"]
+    expect_error(ApiClient().get("/no-such-route"), 401, "not_authenticated")

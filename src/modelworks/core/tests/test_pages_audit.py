@@ -52,8 +52,11 @@ def test_filters_by_action_user_and_project(project: Project, alice: User, insta
     html = client.get(
         "/audit/", {"action": "membership", "project": "flight-delays"}, headers=HX
     ).content.decode()
-    assert html.lstrip().startswith('<div id="audit-table"')
-    assert "membership.granted" in html and "project.created" not in html
+    assert html.lstrip().startswith('<div id="audit-results">')
+    assert "<html" not in html
+    assert '<th scope="col">Project</th>' in html  # the fragment keeps the columns of the page
+    table = html.split('id="audit-table"')[1]  # the filter's suggestions name every action
+    assert "membership.granted" in table and "project.created" not in table
     html = client.get("/audit/", {"user": "root"}).content.decode()
     assert "other" in html and "flight-delays</a>" not in html
 
@@ -63,7 +66,7 @@ def test_filters_by_date_and_explains_a_reversed_range(project: Project, instanc
     assert "Nothing" not in client.get("/audit/", {"date_from": "2000-01-01"}).content.decode()
     html = client.get("/audit/", {"date_to": "2000-01-01"}).content.decode()
     assert "No entry matches these filters" in html
-    response = client.get("/audit/", {"date_from": "2030-02-01", "date_to": "2030-01-01"})
+    response = client.get("/audit/", {"date_from": "2030-02-01", "date_to": "2030-01-01"}, headers=HX)
     html = response.content.decode()
     assert "The end date is before the start date" in html
     assert "membership.granted" not in html.split('id="audit-table"')[1]

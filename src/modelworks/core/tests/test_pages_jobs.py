@@ -178,6 +178,19 @@ def test_cancel_a_queued_job(project: Project, bob: User) -> None:
     assert "has already ended (cancelled); there is nothing to cancel." in again
 
 
+def test_cancelling_a_running_job_adds_only_the_log_lines_not_yet_shown(project: Project, bob: User) -> None:
+    job = make_job(project, bob, JobState.RUNNING, attempt=1)
+    append_log_lines(job.pk, 1, [(timezone.now(), "INFO", "already on the page")])
+    response = as_user(bob).post(f"/jobs/{job.pk}/cancel/", {"after": 1}, headers=HX)
+    html = response.content.decode()
+    assert "Cancellation requested: the job stops at its next checkpoint." in html
+    assert "already on the page" not in html
+    assert "Cancellation requested by bob." in html  # the line the request itself logged
+    assert f"/jobs/{job.pk}/live/?after=2" in html
+    job.refresh_from_db()
+    assert job.cancel_requested and job.state == JobState.RUNNING
+
+
 def test_retry_a_failed_job(project: Project, bob: User) -> None:
     job = make_job(project, bob, JobState.FAILED, error="Temporary", attempt=1, max_attempts=1)
     response = as_user(bob).post(f"/jobs/{job.pk}/retry/")

@@ -23,7 +23,7 @@ NOT_AN_ADMIN = (
 
 
 class AuditListMixin(ListPageMixin):
-    fragment_template_name = "core/partials/audit_table.html"
+    fragment_template_name = "core/partials/audit_results.html"
     paginate_by = 50
 
     def filter_queryset(self, queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
@@ -55,6 +55,11 @@ class AuditView(AuditListMixin, PageView):
     title = "Audit log"
     nav = "audit"
     filter_form_class = AuditFilterForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["show_project"] = True  # entries of several projects: say which
+        return context
 
     def check_access(self, request: HttpRequest) -> None:
         user = request.user

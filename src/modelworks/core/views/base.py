@@ -7,8 +7,9 @@ Concrete views are declarative: they set a few class attributes on one of these 
 * ``ProjectPageView``: a page inside a project. Adds ``needed_role`` (to read, default reader) and
   ``write_role`` (for POST, default admin). Non-members get 404, weaker roles 403
   (``core.permissions.get_project``).
-* ``ListPageView``: a paginated, filterable table. Adds ``filter_form_class``, ``paginate_by`` and
-  ``get_queryset()``; HTMX filter requests get only the table fragment.
+* ``ListPageMixin``: mixed into one of the above for a paginated, filterable table. Adds
+  ``filter_form_class``, ``paginate_by``, ``get_queryset()`` and ``filter_queryset()``; the view puts
+  ``list_context()`` in its context, and HTMX filter requests get only the table fragment.
 * ``InstanceAdminView``: a page for instance administrators only.
 """
 
@@ -22,7 +23,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django.views.generic import TemplateView
 
 from modelworks.core.forms import PageForm
@@ -30,7 +30,7 @@ from modelworks.core.htmx import hx_redirect, is_htmx, render_page
 from modelworks.core.models import Project, Role
 from modelworks.core.permissions import get_project, require_instance_admin
 
-__all__ = ["InstanceAdminView", "ListPageView", "PageView", "ProjectPageView", "done"]
+__all__ = ["InstanceAdminView", "ListPageMixin", "PageView", "ProjectPageView", "done"]
 
 
 def done(request: HttpRequest, url: str, message: str | None = None) -> HttpResponse:
@@ -164,16 +164,3 @@ class ListPageMixin:
             "object_list": page.object_list,
             "list_url": self.request.path,
         }
-
-
-class ListPageView(ListPageMixin, PageView):
-    """A paginated, filterable table of the signed-in user's objects."""
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.update(self.list_context())
-        return context
-
-
-def project_url(project: Project, name: str = "core:project") -> str:
-    return reverse(name, kwargs={"slug": project.slug})

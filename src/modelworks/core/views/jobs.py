@@ -95,6 +95,11 @@ class AllJobsView(JobListMixin, InstanceAdminView):
     def get_queryset(self) -> QuerySet:
         return Job.objects.select_related("project", "created_by")
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["show_project"] = True  # jobs of every project: say which
+        return context
+
 
 class JobView(PageView):
     """One job: state, progress, times, attempts, error, result and logs, updated live."""
@@ -122,7 +127,8 @@ class JobView(PageView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         job = self.job
-        after = _int(self.request.GET.get("after"))
+        # The last log line the page shows: sent by the polling URL, and by the Cancel form of the panel.
+        after = _int(self.request.GET.get("after") or self.request.POST.get("after"))
         new_lines = job_queue.job_log_lines(job, after_seq=after, limit=LOG_LINES_SHOWN)
         context.update(
             job=job,

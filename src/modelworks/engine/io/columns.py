@@ -51,10 +51,15 @@ class ColumnPlan:
         """The type the reader parses the raw text as."""
         if self.typed_source:
             return self.target
-        if self.target == "BIGINT" and self.origin == "inferred":
-            return "DOUBLE" if self.max_abs < EXACT_DOUBLE_INT else "VARCHAR"
-        if self.target == "BIGINT" and self.origin == "override":
-            return "VARCHAR"
+        if self.target == "TIMESTAMPTZ":
+            return "VARCHAR"  # the reader can drop offsets; an explicit cast applies them
+        if self.origin == "exact":
+            return self.target
+        if self.target == "BIGINT":
+            inferred_small = self.origin == "inferred" and self.max_abs < EXACT_DOUBLE_INT
+            return "DOUBLE" if inferred_small else "VARCHAR"
+        if self.target == "DATE":
+            return "TIMESTAMP"  # the reader would silently drop a time of day from a DATE
         return self.target
 
     def select_sql(self, index: int) -> str:
@@ -62,24 +67,29 @@ class ColumnPlan:
         column = quote_identifier(self.source or self.name)
         alias = quote_identifier(self.name)
         refuse = f"error('{GUARD_MARK[:-1]}' || chr(31) || '{index}' || chr(31) || CAST({column} AS VARCHAR))"
+        stored = self.target
+        value = f"CAST({column} AS {stored})"
         if self.typed_source and self.origin == "override":
-            fits = f"TRY_CAST({column} AS {self.target}) IS NOT NULL"
-            return (
-                f"CASE WHEN {column} IS NULL THEN NULL WHEN {fits} THEN CAST({column} AS {self.target}) "
-                f"ELSE {refuse} END AS {alias}"
-            )
-        if self.target == "BIGINT" and self.read_type == "DOUBLE":
+            fits = f"TRY_CAST({column} AS {stored}) IS NOT NULL"
+        elif self.target == "TIMESTAMPTZ":
+            # Stored as UTC wall-clock time (the connection runs in UTC).
+            value = f"CAST(CAST({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
+            if self.typed_source:
+                return f"CAST({column} AS TIMESTAMP) AS {alias}"
+            fits = f"TRY_CAST({column} AS TIMESTAMPTZ) IS NOT NULL"
+        elif self.read_type == self.target:
+            return f"{column} AS {alias}" if self.source else column
+        elif self.target == "BIGINT" and self.read_type == "DOUBLE":
             fits = f"{column} = trunc({column}) AND abs({column}) <= {EXACT_DOUBLE_INT}"
         elif self.target == "BIGINT" and self.origin == "inferred":
             fits = f"CAST(TRY_CAST({column} AS BIGINT) AS VARCHAR) = {column}"
-        elif self.target == "BIGINT" and self.origin == "override":
+        elif self.target == "BIGINT":
             fits = f"regexp_full_match({column}, '{_LOOSE_INT}') AND TRY_CAST({column} AS BIGINT) IS NOT NULL"
-        elif self.target == "TIMESTAMPTZ":
-            # Stored as UTC wall-clock time: the connection runs in UTC.
-            return f"CAST({column} AS TIMESTAMP) AS {alias}"
+        elif self.target == "DATE":
+            fits = f"{column} = date_trunc('day', {column})"
         else:
             return f"{column} AS {alias}" if self.source else column
-        return f"CASE WHEN {column} IS NULL THEN NULL WHEN {fits} THEN CAST({column} AS BIGINT) ELSE {refuse} END AS {alias}"
+        return f"CASE WHEN {column} IS NULL THEN NULL WHEN {fits} THEN {value} ELSE {refuse} END AS {alias}"
 
 
 def select_list(plans: Sequence[ColumnPlan]) -> str:
@@ -108,4 +118,3 @@ def resolve_overrides(names: Sequence[str], types: Mapping[str, str]) -> dict[in
             )
         resolved[index] = physical_type_for(column, logical)
     return resolved
-

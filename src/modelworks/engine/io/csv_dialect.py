@@ -86,7 +86,9 @@ def _complete_records(text: str) -> str:
 
 
 def _records(text: str, delimiter: str, quote: str) -> list[list[str]]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote, doublequote=True, strict=False)
+    reader = csv.reader(
+        io.StringIO(text), delimiter=delimiter, quotechar=quote, doublequote=True, strict=False
+    )
     rows = []
     try:
         for row in reader:

@@ -97,7 +97,9 @@ def import_delimited(
         )
     raw_header = list(header_values) if header_values is not None else first_record(head, delimiter, quote)
     if not raw_header or not head.strip():
-        raise EmptyFileError(f"{label!r} holds no data (only blank lines); upload a file with rows", file=label)
+        raise EmptyFileError(
+            f"{label!r} holds no data (only blank lines); upload a file with rows", file=label
+        )
     if len(raw_header) > options.max_columns:
         raise TooManyColumnsError(
             f"{label!r} has {len(raw_header):,} columns, more than the limit of {options.max_columns:,}; "
@@ -110,16 +112,20 @@ def import_delimited(
         header = options.header
     width = len(raw_header)
     if exact_types is None:
-        guesses, header = _sample_types(text_path, delimiter, quote, width, options, header)
+        guesses, header, whole_file = _sample_types(text_path, delimiter, quote, width, options, header)
     else:
-        guesses, header = [(t, 0.0) for t in exact_types], bool(header)
+        guesses, header, whole_file = [(t, 0.0) for t in exact_types], bool(header), True
     if header:
         names, renames = clean_headers(raw_header, duplicates=options.duplicate_headers, label=label)
     else:
         names, renames = clean_headers([None] * width, label=label)
         renames = []
-    origin = "exact" if exact_types is not None else "inferred"
-    plans = [ColumnPlan(name, target, origin, max_abs) for name, (target, max_abs) in zip(names, guesses, strict=True)]
+    # Types seen on every row need no guard against values further down: there are none.
+    origin = "exact" if whole_file else "inferred"
+    plans = [
+        ColumnPlan(name, target, origin, max_abs)
+        for name, (target, max_abs) in zip(names, guesses, strict=True)
+    ]
     for index, duckdb_type in resolve_overrides(names, options.types).items():
         plans[index] = ColumnPlan(names[index], duckdb_type, "override")
     outcome = CsvOutcome(row_count=0, delimiter=delimiter, header=header, renames=renames)
@@ -131,17 +137,21 @@ def import_delimited(
     if any(plan.target == "TIMESTAMPTZ" for plan in plans):
         outcome.warnings.append("timestamps with a time zone offset were converted to UTC")
     pad = header_values is not None
-    _copy_with_widening(text_path, out_path, scratch, options, plans, outcome, label, source_path, quote, where, pad)
+    _copy_with_widening(
+        text_path, out_path, scratch, options, plans, outcome, label, source_path, quote, where, pad
+    )
     return outcome
 
 
 def _sample_types(
     path: Path, delimiter: str, quote: str, width: int, options: ImportOptions, header: bool | None
-) -> tuple[list[tuple[str, float]], bool]:
+) -> tuple[list[tuple[str, float]], bool, bool]:
+    """Infer types and header on the first rows; also say whether those rows were the whole file."""
     rows = max(100, min(options.sample_rows, _SAMPLE_CELLS // max(1, width)))
     names = [f"c{i}" for i in range(width)]
-    # A connection that keeps file order, so that row 1 of the sample is the first record.
-    con = connect(read=[path], threads=options.threads, memory_limit=options.memory_limit)
+    # A connection that keeps file order, so that row 1 of the sample is the first record. DuckDB
+    # reserves buffers per column, so very wide files need a higher limit (not more real memory).
+    con = connect(read=[path], threads=options.threads, memory_limit=_memory_limit(options, width))
     try:
         con.execute(
             f"""
@@ -149,7 +159,8 @@ def _sample_types(
             SELECT row_number() OVER () AS __mw_row, * FROM (
                 SELECT * FROM read_csv($path, auto_detect = false, delim = $delim, quote = $quote,
                                        escape = $quote, header = false, columns = $columns, nullstr = $nulls,
-                                       null_padding = true, ignore_errors = true, strict_mode = false)
+                                       null_padding = true, ignore_errors = true, strict_mode = false,
+                                       parallel = false)
                 LIMIT {int(rows) + 1})
             """,  # noqa: S608 - only a number is formatted in
             {
@@ -161,11 +172,21 @@ def _sample_types(
             },
         )
         guesses, detected = infer_columns(con, "mw_sample", names, header=header)
+        sampled = con.execute("SELECT count(*) FROM mw_sample").fetchone()
+        whole_file = bool(sampled and sampled[0] <= rows)
     except duckdb.Error as exc:
         raise CorruptFileError(f"the start of the file could not be read as CSV ({exc})") from exc
     finally:
         con.close()
-    return [(g.duckdb_type, g.max_abs) for g in guesses], detected
+    return [(g.duckdb_type, g.max_abs) for g in guesses], detected, whole_file
+
+
+def _memory_limit(options: ImportOptions, width: int) -> str | None:
+    # DuckDB reserves buffers per column (a 2048-row vector each), so a very wide file needs a higher
+    # limit even though it does not use much more real memory.
+    if options.memory_limit is not None or width < 1000:
+        return options.memory_limit
+    return "4GB"
 
 
 def _copy_with_widening(
@@ -190,7 +211,7 @@ def _copy_with_widening(
             write=[out_path],
             spill_dir=scratch,
             threads=options.threads,
-            memory_limit=options.memory_limit,
+            memory_limit=_memory_limit(options, len(plans)),
             preserve_insertion_order=options.preserve_order,
         )
         try:
@@ -203,11 +224,14 @@ def _copy_with_widening(
                 "nulls": list(options.null_values),
                 "skip": skip,
                 "pad": pad,
+                # DuckDB's parallel reader cannot pad short rows when quoted fields span lines.
+                "parallel": not pad,
             }
             select = (
                 f"SELECT {select_list(plans)} FROM read_csv($path, auto_detect = false, delim = $delim, "  # noqa: S608
                 "quote = $quote, escape = $quote, header = $header, columns = $columns, nullstr = $nulls, "
-                "strict_mode = true, null_padding = $pad, ignore_errors = $skip, store_rejects = $skip)"
+                "strict_mode = true, null_padding = $pad, parallel = $parallel, ignore_errors = $skip, "
+                "store_rejects = $skip)"
             )
             try:
                 outcome.row_count = copy_to_parquet(con, select, params, out_path, options.compression)
@@ -270,7 +294,9 @@ def _column_index(problem: ReaderProblem, by_name: dict[str, int]) -> int | None
     return None
 
 
-def _reader_error(problem: ReaderProblem, label: str, source_path: Path, where: Callable[[int], str]) -> Exception:
+def _reader_error(
+    problem: ReaderProblem, label: str, source_path: Path, where: Callable[[int], str]
+) -> Exception:
     at = where(problem.line) if problem.line else "a row"
     if problem.kind == "ragged":
         return RaggedRowsError(

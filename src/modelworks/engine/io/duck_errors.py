@@ -18,7 +18,9 @@ GUARD_MARK = "mw-bad-value\x1f"
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
 _JSON_LINE = re.compile(r"in line (\d+)")
 _FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
-_CONVERT = re.compile(r'Error when converting column "(.*?)"\. Could not convert string "(.*?)" to', re.DOTALL)
+_CONVERT = re.compile(
+    r'Error when converting column "(.*?)"\. Could not convert string "(.*?)" to', re.DOTALL
+)
 _GUARD = re.compile(re.escape(GUARD_MARK) + r"(\d+)\x1f(.*)", re.DOTALL)
 
 

@@ -115,7 +115,9 @@ def _write_sheet(sheet: Any, name: str, target: Path, options: ImportOptions, la
             excel_rows.append(row_number)
     width = max(len(kinds), len(header or []))
     if width == 0:
-        raise EmptyFileError(f"sheet {name!r} of {label!r} is empty; choose the sheet that holds the data", file=label)
+        raise EmptyFileError(
+            f"sheet {name!r} of {label!r} is empty; choose the sheet that holds the data", file=label
+        )
     kinds += [set() for _ in range(width - len(kinds))]
     padded_header: list[object] = (header or []) + [None] * (width - len(header or []))
 
@@ -188,6 +190,8 @@ def _text(value: object, row: int, label: str) -> str:
     text = str(value)
     if "\x00" in text:
         raise NulByteError(
-            f"row {row} of {label!r} holds a NUL character; remove it in Excel and save again", file=label, line=row
+            f"row {row} of {label!r} holds a NUL character; remove it in Excel and save again",
+            file=label,
+            line=row,
         )
     return text

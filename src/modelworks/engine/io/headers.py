@@ -52,7 +52,9 @@ def clean_headers(
     Raises:
         DuplicateHeaderError: ``duplicates="reject"`` and two headers are equal.
     """
-    trimmed = [_CONTROL.sub(" ", "" if value is None else str(value)).strip().lstrip("\ufeff") for value in raw]
+    trimmed = [
+        _CONTROL.sub(" ", "" if value is None else str(value)).strip().lstrip("\ufeff") for value in raw
+    ]
     if duplicates == "reject":
         seen: dict[str, int] = {}
         clashes = []

@@ -40,7 +40,7 @@ def import_file(
     source_path: str | os.PathLike[str],
     *,
     store: Store,
-    format: str | None = None,  # noqa: A002 - the user-facing word for it
+    format: str | None = None,
     options: ImportOptions | None = None,
 ) -> VersionInfo:
     """Import a file into ``store`` as a new immutable Parquet dataset version.
@@ -71,7 +71,9 @@ def import_file(
         try:
             info = _convert(source, fmt, head, size, scratch, staged, options, label, timings, started)
         except duckdb.Error as exc:
-            raise DatasetImportError(f"{label!r} could not be imported: {first_line(str(exc))}", file=label) from exc
+            raise DatasetImportError(
+                f"{label!r} could not be imported: {first_line(str(exc))}", file=label
+            ) from exc
     timings["total"] = round(time.perf_counter() - started, 4)
     return info
 
@@ -118,7 +120,12 @@ def _convert(
             text.path, out, scratch, options, label=label, source_path=source, prefer_tab=fmt == "tsv"
         )
         source_info = SourceInfo(
-            fmt, size, encoding=encoding, delimiter=outcome.delimiter, quote=options.quote, header=outcome.header
+            fmt,
+            size,
+            encoding=encoding,
+            delimiter=outcome.delimiter,
+            quote=options.quote,
+            header=outcome.header,
         )
     elif fmt == "xlsx":
         sheet = sheet_to_csv(source, scratch, options, label=label)

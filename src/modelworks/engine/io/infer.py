@@ -138,7 +138,14 @@ def infer_columns(
     for col, is_first, n, bools, ints, floats, dates, timestamps, timestamptzs, max_abs in rows:
         target = first if is_first else rest
         target[col] = _Counts(
-            int(n), int(bools), int(ints), int(floats), int(dates), int(timestamps), int(timestamptzs), float(max_abs)
+            int(n),
+            int(bools),
+            int(ints),
+            int(floats),
+            int(dates),
+            int(timestamps),
+            int(timestamptzs),
+            float(max_abs),
         )
     guesses_rest = {name: rest[name].guess() for name in columns}
     if header is None:

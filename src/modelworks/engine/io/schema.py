@@ -55,7 +55,12 @@ class ColumnSchema:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"name": self.name, "type": self.type, "physical_type": self.physical_type, "nullable": self.nullable}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "physical_type": self.physical_type,
+            "nullable": self.nullable,
+        }
 
 
 def logical_type(physical: str) -> str:
@@ -128,16 +133,23 @@ def schema_of_parquet(con: duckdb.DuckDBPyConnection, path: str) -> tuple[Column
         "SELECT path_in_schema, sum(coalesce(stats_null_count, 1)) FROM parquet_metadata($1) GROUP BY ALL",
         [path],
     ).fetchall()
+    # Leaves of nested columns appear as "parent, child" paths; a missing statistic counts as a null.
+    nulls: dict[str, int] = {}
+    for leaf, count in null_counts:
+        nulls[str(leaf)] = nulls.get(str(leaf), 0) + int(count or 0)
+    top_level: dict[str, int] = {}
+    for leaf, count in nulls.items():
+        top = leaf.split(", ")[0]
+        top_level[top] = top_level.get(top, 0) + count
     columns = []
     for name, physical, *_ in described:
-        # Leaves of nested columns appear as "parent, child" paths; a missing statistic counts as a null.
-        nulls = sum(
-            int(count or 0) for leaf, count in null_counts if leaf == name or str(leaf).startswith(f"{name}, ")
-        )
+        # A flat column matches its path exactly (even when its name holds ", ").
+        count = nulls.get(str(name), top_level.get(str(name), 0))
         columns.append(
-            ColumnSchema(name=str(name), type=logical_type(str(physical)), physical_type=str(physical), nullable=nulls > 0)
+            ColumnSchema(name=str(name), type=logical_type(str(physical)), physical_type=str(physical), nullable=count > 0)
         )
     return tuple(columns)
+
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -23,7 +23,15 @@ from modelworks.engine.io.errors import (
     UnsupportedFormatError,
 )
 
-__all__ = ["FORMATS", "Content", "detect_encoding", "guess_encoding", "read_head", "resolve_format", "sniff_content"]
+__all__ = [
+    "FORMATS",
+    "Content",
+    "detect_encoding",
+    "guess_encoding",
+    "read_head",
+    "resolve_format",
+    "sniff_content",
+]
 
 #: Formats :func:`~modelworks.engine.io.import_file` reads. ``tsv`` is CSV with a tab delimiter.
 FORMATS = ("csv", "tsv", "parquet", "xlsx", "jsonl")
@@ -208,7 +216,8 @@ def _sniff_zip(path: str | os.PathLike[str]) -> Content:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise CorruptFileError(
-            f"the file is a damaged zip archive (an .xlsx workbook is a zip): {exc}; export it again", file=str(path)
+            f"the file is a damaged zip archive (an .xlsx workbook is a zip): {exc}; export it again",
+            file=str(path),
         ) from exc
     if "xl/workbook.xml" in names:
         return Content("xlsx", "an Excel workbook (.xlsx)")
@@ -300,7 +309,7 @@ _LATIN_CODE_PAGES = {
 }  # fmt: skip
 
 # Punctuation Western text uses; the signs cp1250 letters turn into (³ for ł, ¹ for ą…) are left out.
-_WESTERN_EXTRAS = set("€‚„…†‡‰‘’“”•–—™«»°±²µ·º¿×÷£¥§©®¢")
+_WESTERN_EXTRAS = set("€‚„…†‡‰‘’“”•–—™«»°±²µ·º¿×÷£¥§©®¢")  # noqa: RUF001
 
 
 def _reads_as_western(data: bytes) -> bool:

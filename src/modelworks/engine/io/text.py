@@ -119,4 +119,3 @@ def _nul_error(label: str, line: int) -> NulByteError:
         file=label,
         line=line,
     )
-

@@ -42,7 +42,9 @@ class TypedOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def import_jsonl(text_path: Path, out_path: Path, scratch: Path, options: ImportOptions, *, label: str) -> TypedOutcome:
+def import_jsonl(
+    text_path: Path, out_path: Path, scratch: Path, options: ImportOptions, *, label: str
+) -> TypedOutcome:
     """Write a UTF-8 JSON Lines file (one object per line) to ``out_path`` as Parquet."""
     outcome = TypedOutcome()
     if options.bad_rows == "skip":
@@ -62,7 +64,9 @@ def import_jsonl(text_path: Path, out_path: Path, scratch: Path, options: Import
     raise DatasetImportError(f"the column types of {label!r} could not be settled; choose them explicitly")
 
 
-def import_parquet(source: Path, out_path: Path, scratch: Path, options: ImportOptions, *, label: str) -> TypedOutcome:
+def import_parquet(
+    source: Path, out_path: Path, scratch: Path, options: ImportOptions, *, label: str
+) -> TypedOutcome:
     """Copy a Parquet file into a new Parquet version, cleaning names and applying overrides."""
     with open(source, "rb") as handle:
         handle.seek(0, 2)
@@ -103,7 +107,9 @@ def _import_typed(
     )
     try:
         try:
-            described = con.execute(f"DESCRIBE SELECT * FROM {reader}", {"path": str(path)}).fetchall()
+            # The reader text is ours (format options and a number); the path is a parameter.
+            describe = f"DESCRIBE SELECT * FROM {reader}"  # noqa: S608
+            described = con.execute(describe, {"path": str(path)}).fetchall()
         except duckdb.Error as exc:
             raise _translate(exc, label) from exc
         if not described:
@@ -119,17 +125,28 @@ def _import_typed(
         names, renames = clean_headers(originals, duplicates=options.duplicate_headers, label=label)
         outcome.renames = [r for r in renames if r.original != r.name]
         plans = [
-            ColumnPlan(name, str(row[1]).replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"), "source",
-                       source=original, typed_source=True)
+            ColumnPlan(
+                name,
+                str(row[1]).replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"),
+                "source",
+                source=original,
+                typed_source=True,
+            )
             for name, original, row in zip(names, originals, described, strict=True)
         ]
         for index, duckdb_type in resolve_overrides(names, options.types).items():
-            plans[index] = ColumnPlan(names[index], duckdb_type, "override", source=originals[index], typed_source=True)
+            plans[index] = ColumnPlan(
+                names[index], duckdb_type, "override", source=originals[index], typed_source=True
+            )
         if any(plan.target == "TIMESTAMPTZ" for plan in plans):
             outcome.warnings.append("timestamps with a time zone were converted to UTC")
         try:
             outcome.row_count = copy_to_parquet(
-                con, f"SELECT {select_list(plans)} FROM {reader}", {"path": str(path)}, out_path, options.compression  # noqa: S608
+                con,
+                f"SELECT {select_list(plans)} FROM {reader}",  # noqa: S608 - quoted identifiers
+                {"path": str(path)},
+                out_path,
+                options.compression,
             )
         except duckdb.Error as exc:
             problem = parse_reader_error(str(exc))
@@ -144,7 +161,13 @@ def _import_typed(
 
 
 def _mismatch(
-    con: duckdb.DuckDBPyConnection, reader: str, path: Path, plan: ColumnPlan, value: str, label: str, unit: str
+    con: duckdb.DuckDBPyConnection,
+    reader: str,
+    path: Path,
+    plan: ColumnPlan,
+    value: str,
+    label: str,
+    unit: str,
 ) -> TypeMismatchError:
     column = quote_identifier(plan.source or plan.name)
     found = con.execute(
@@ -206,4 +229,3 @@ def _keep_valid_json_lines(path: Path, scratch: Path, outcome: TypedOutcome) -> 
             f"{len(skipped):,} line(s) that are not JSON objects were skipped (first: line {skipped[0]}), as requested"
         )
     return target
-

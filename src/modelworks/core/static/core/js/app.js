@@ -78,6 +78,13 @@
     });
   });
   document.addEventListener("htmx:oobAfterSwap", function () {
+    /* Two answers in flight at once (a poll and the Cancel button) may carry the same lines:
+     * keep the first copy of each line number. */
+    var seen = {};
+    document.querySelectorAll("#job-log-lines [data-seq]").forEach(function (line) {
+      var seq = line.getAttribute("data-seq");
+      if (seen[seq]) line.remove(); else seen[seq] = true;
+    });
     document.querySelectorAll("[data-follow-log]").forEach(function (box) {
       if (box.dataset.atBottom !== "false") box.scrollTop = box.scrollHeight;
     });
