@@ -321,7 +321,9 @@ def _reader_error(
             file=label,
             line=problem.line,
         )
-    return DatasetImportError(f"{label!r} could not be read: {problem.text}", file=label, line=problem.line)
+    return DatasetImportError(
+        f"{at} of {label!r} could not be read: {problem.text}", file=label, line=problem.line
+    )
 
 
 def _type_mismatch(

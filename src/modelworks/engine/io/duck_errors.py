@@ -21,6 +21,7 @@ _FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _CONVERT = re.compile(
     r'Error when converting column "(.*?)"\. Could not convert string "(.*?)" to', re.DOTALL
 )
+_QUOTED_PATH = re.compile(r"""(["'])/[^"']*\1""")
 _GUARD = re.compile(re.escape(GUARD_MARK) + r"(\d+)\x1f(.*)", re.DOTALL)
 
 
@@ -76,10 +77,16 @@ def parse_reader_error(message: str) -> ReaderProblem:
     return ReaderProblem("other", line=line, text=text)
 
 
-def first_line(message: str) -> str:
-    """The first line of a DuckDB message, without the ``Invalid Input Error:`` style prefix."""
+def first_line(message: str, label: str | None = None) -> str:
+    """The first line of a DuckDB message, without its ``Invalid Input Error:`` style prefix.
+
+    Server paths quoted in the message are replaced by ``label`` (the user's file name) or by
+    ``the file``: users must not see where the server keeps files.
+    """
     head = message.strip().splitlines()[0] if message.strip() else "unknown error"
-    return shorten(re.sub(r"^[A-Za-z ]+Error: ", "", head), 300)
+    head = re.sub(r"^[A-Za-z ]+Error: ", "", head)
+    head = _QUOTED_PATH.sub(lambda m: m.group(1) + (label or "the file") + m.group(1), head)
+    return shorten(head, 300)
 
 
 def shorten(text: str, limit: int = 80) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import zipfile
+from xml.etree import ElementTree
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl  # type: ignore[import-untyped]
+from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
 from modelworks.engine.io.errors import CorruptFileError, EmptyFileError, NulByteError, SheetNotFoundError
 from modelworks.engine.io.versions import ImportOptions
@@ -55,9 +57,11 @@ def sheet_to_csv(source: Path, scratch: Path, options: ImportOptions, *, label: 
         CorruptFileError: the workbook cannot be opened.
         EmptyFileError: the sheet has no cells.
     """
+    handle = open(source, "rb")  # a file object: openpyxl judges paths by their extension
     try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException, ElementTree.ParseError) as exc:
+        handle.close()
         raise CorruptFileError(
             f"{label!r} could not be opened as an Excel workbook ({exc}); open it in Excel and save it again",
             file=label,
@@ -67,6 +71,7 @@ def sheet_to_csv(source: Path, scratch: Path, options: ImportOptions, *, label: 
         return _write_sheet(workbook[name], name, scratch / "sheet.csv", options, label)
     finally:
         workbook.close()
+        handle.close()
 
 
 def _pick_sheet(names: list[str], wanted: str | int | None, label: str) -> str:

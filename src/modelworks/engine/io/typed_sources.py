@@ -15,7 +15,7 @@ import duckdb
 
 from modelworks.engine.duck import connect, quote_identifier
 from modelworks.engine.io.columns import ColumnPlan, resolve_overrides, select_list
-from modelworks.engine.io.duck_errors import parse_reader_error, shorten
+from modelworks.engine.io.duck_errors import first_line, parse_reader_error, shorten
 from modelworks.engine.io.errors import (
     CorruptFileError,
     DatasetImportError,
@@ -111,7 +111,7 @@ def _import_typed(
             describe = f"DESCRIBE SELECT * FROM {reader}"  # noqa: S608
             described = con.execute(describe, {"path": str(path)}).fetchall()
         except duckdb.Error as exc:
-            raise _translate(exc, label) from exc
+            raise _translate(exc, label, path) from exc
         if not described:
             raise EmptyFileError(f"{label!r} holds no columns", file=label)
         if len(described) > options.max_columns:
@@ -155,7 +155,7 @@ def _import_typed(
                 raise _mismatch(con, reader, path, plan, problem.value or "", label, unit) from exc
             if "transform error" in str(exc) or "Failed to cast" in str(exc):
                 raise _TypeConflict from exc
-            raise _translate(exc, label) from exc
+            raise _translate(exc, label, path) from exc
     finally:
         con.close()
 
@@ -189,21 +189,38 @@ def _mismatch(
     )
 
 
-def _translate(exc: duckdb.Error, label: str) -> Exception:
+def _translate(exc: duckdb.Error, label: str, path: Path) -> Exception:
     problem = parse_reader_error(str(exc))
     if problem.kind == "json" or "expected records" in str(exc):
-        at = f"line {problem.line}" if problem.line else "a line"
+        # DuckDB reports where parsing stopped, which can be the line after the broken one:
+        # find the first line that is not a JSON object ourselves (this only runs on failure).
+        line, reason = _first_bad_json_line(path) or (problem.line, problem.text)
+        at = f"line {line}" if line else "a line"
         return CorruptFileError(
-            f"{at} of {label!r} is not a JSON object ({problem.text}); every line must hold one object like "
+            f"{at} of {label!r} is not a JSON object ({reason}); every line must hold one object like "
             '{"column": value}; fix that line or import with malformed rows skipped',
             file=label,
-            line=problem.line,
+            line=line,
         )
     if problem.kind in ("corrupt", "other") and "parquet" in str(exc).lower():
         return CorruptFileError(
-            f"{label!r} is a damaged Parquet file ({problem.text}); export it again", file=label
+            f"{label!r} is a damaged Parquet file ({first_line(str(exc), label)}); export it again", file=label
         )
-    return DatasetImportError(f"{label!r} could not be read: {problem.text}", file=label)
+    return DatasetImportError(f"{label!r} could not be read: {first_line(str(exc), label)}", file=label)
+
+
+def _first_bad_json_line(path: Path) -> tuple[int, str] | None:
+    with open(path, encoding="utf-8", errors="replace") as source:
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                return number, f"invalid JSON: {exc.msg}"
+            if not isinstance(value, dict):
+                return number, f"a JSON {type(value).__name__}, not an object"
+    return None
 
 
 def _keep_valid_json_lines(path: Path, scratch: Path, outcome: TypedOutcome) -> Path:
