@@ -125,12 +125,12 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = INSTANCE.home / "static"
+# Static files are served by WhiteNoise straight from the installed apps (the vendored htmx and our
+# CSS ship inside the package), so no install needs a collectstatic step and no STATIC_ROOT.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# The static files are found in the installed apps, so the server needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
 
