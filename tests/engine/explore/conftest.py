@@ -24,7 +24,7 @@ def version(tmp_path: Path) -> Path:
                    {{'k': range}} AS payload
             FROM range(1000)
         ) TO '{path}' (FORMAT parquet)
-        """
+        """  # noqa: S608
     )
     con.close()
     return path

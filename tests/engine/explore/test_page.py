@@ -39,7 +39,9 @@ def test_sort_descending_nulls_last_and_stable_ties(version: Path) -> None:
     assert cities == sorted(cities[:900], reverse=True) + [None] * 100
     paris_ids = [row[0] for row in page.rows if row[1] == "Paris"]
     assert paris_ids == sorted(paris_ids)  # ties keep file order: pages never overlap
-    second = sample_page(version, sort=[Sort("city", False), Sort("id", True)], offset=10, limit=5, columns=["id"])
+    second = sample_page(
+        version, sort=[Sort("city", False), Sort("id", True)], offset=10, limit=5, columns=["id"]
+    )
     assert [r[0] for r in second.rows] == paris_ids[10:15]
 
 
@@ -64,7 +66,9 @@ def test_sort_descending_nulls_last_and_stable_ties(version: Path) -> None:
     ],
 )
 def test_filters_match_hand_written_sql(version: Path, filters: list[object], where: str) -> None:
-    expected = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{version}') WHERE {where}").fetchone()
+    expected = (
+        duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{version}') WHERE {where}").fetchone()  # noqa: S608
+    )
     page = sample_page(version, filters=filters, limit=1)  # type: ignore[arg-type]
     assert expected is not None and page.total == expected[0] > 0
 
@@ -79,18 +83,46 @@ def test_values_are_parameters_not_sql(version: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"filters": [("citty", "eq", "x")]}, UnknownColumnError, r"a filter uses column 'citty'.*did you mean 'city'"),
-        ({"sort": [("amout", True)]}, UnknownColumnError, r"the sort uses column 'amout'.*did you mean 'amount'"),
+        (
+            {"filters": [("citty", "eq", "x")]},
+            UnknownColumnError,
+            r"a filter uses column 'citty'.*did you mean 'city'",
+        ),
+        (
+            {"sort": [("amout", True)]},
+            UnknownColumnError,
+            r"the sort uses column 'amout'.*did you mean 'amount'",
+        ),
         ({"columns": ["nope"]}, UnknownColumnError, r"column list uses column 'nope'"),
-        ({"filters": [("city", "like", "x")]}, InvalidFilterError, r"operator 'like' is unknown.*; use one of eq, ne"),
-        ({"filters": [("amount", "gt", "a lot")]}, InvalidFilterError, r"'a lot' is not a valid decimal value"),
-        ({"filters": [("day", "eq", "yesterday")]}, InvalidFilterError, r"'yesterday' is not a valid date value"),
+        (
+            {"filters": [("city", "like", "x")]},
+            InvalidFilterError,
+            r"operator 'like' is unknown.*; use one of eq, ne",
+        ),
+        (
+            {"filters": [("amount", "gt", "a lot")]},
+            InvalidFilterError,
+            r"'a lot' is not a valid decimal value",
+        ),
+        (
+            {"filters": [("day", "eq", "yesterday")]},
+            InvalidFilterError,
+            r"'yesterday' is not a valid date value",
+        ),
         ({"filters": [("id", "eq", None)]}, InvalidFilterError, r"has no value; use 'is_null'"),
         ({"filters": [("id", "in", [])]}, InvalidFilterError, r"needs a non-empty list"),
-        ({"filters": [("id", "in", list(range(2000)))]}, InvalidFilterError, r"lists 2000 values; the limit is 1000"),
+        (
+            {"filters": [("id", "in", list(range(2000)))]},
+            InvalidFilterError,
+            r"lists 2000 values; the limit is 1000",
+        ),
         ({"filters": [("id", "between", [1])]}, InvalidFilterError, r"needs two values"),
         ({"filters": [("city", "contains", "")]}, InvalidFilterError, r"needs a non-empty text value"),
-        ({"filters": [("payload", "eq", "x")]}, InvalidFilterError, r"holds nested values; only 'is_null' and 'not_null'"),
+        (
+            {"filters": [("payload", "eq", "x")]},
+            InvalidFilterError,
+            r"holds nested values; only 'is_null' and 'not_null'",
+        ),
         ({"sort": [("payload", True)]}, InvalidSortError, r"holds nested values, which cannot be sorted"),
         ({"limit": 0}, InvalidPageError, r"limit must be between 1 and 1000"),
         ({"limit": 1001}, InvalidPageError, r"limit must be between 1 and 1000"),

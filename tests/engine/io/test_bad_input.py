@@ -171,7 +171,9 @@ def test_missing_source_file(store: LocalStore, tmp_path: Path) -> None:
         import_file(tmp_path / "gone.csv", store=store)
 
 
-def test_a_failure_after_writing_leaves_nothing(store: LocalStore, tmp_path: Path, files_in: Callable[[Path], list[Path]]) -> None:
+def test_a_failure_after_writing_leaves_nothing(
+    store: LocalStore, tmp_path: Path, files_in: Callable[[Path], list[Path]]
+) -> None:
     # The bad value is the very last line: DuckDB has already written row groups when it fails.
     source = tmp_path / "late.csv"
     source.write_text("id,n\n" + "".join(f"{i},{i}\n" for i in range(300_000)) + "x,bad\n")

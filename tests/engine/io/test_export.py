@@ -26,7 +26,7 @@ def version(store: LocalStore, tmp_path: Path) -> Path:
               (6, chr(13) || '=1+1', 1),
               (7, 'plain text', 2),
               (8, ' =not first', 2),
-              (9, NULL, NULL)) t(id, note, delta)) TO '{source}' (FORMAT parquet)"""
+              (9, NULL, NULL)) t(id, note, delta)) TO '{source}' (FORMAT parquet)"""  # noqa: S608
     )
     con.close()
     return store.local_path(import_file(source, store=store).object_id)
@@ -40,7 +40,7 @@ def test_formula_cells_are_escaped(version: Path, tmp_path: Path) -> None:
     assert rows[0] == ["id", "note", "delta"]
     notes = [row[1] for row in rows[1:]]
     assert notes == [
-        "'=HYPERLINK(\"http://x\",\"click\")",
+        '\'=HYPERLINK("http://x","click")',
         "'+cmd|/c calc",
         "'-2+3",
         "'@SUM(A1:A2)",
@@ -58,7 +58,9 @@ def test_column_choice_and_unknown_column(version: Path, tmp_path: Path) -> None
     target = tmp_path / "out.csv"
     export_csv(version, target, columns=["delta", "id"], delimiter=";")
     assert target.read_text().splitlines()[:2] == ["delta;id", "-5;1"]
-    with pytest.raises(ExportError, match="column 'nots' is not in this dataset version; did you mean 'note'"):
+    with pytest.raises(
+        ExportError, match="column 'nots' is not in this dataset version; did you mean 'note'"
+    ):
         export_csv(version, tmp_path / "other.csv", columns=["nots"])
     assert not (tmp_path / "other.csv").exists()
 

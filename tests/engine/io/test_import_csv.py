@@ -41,7 +41,11 @@ def test_csv_with_header_and_inferred_types(store: LocalStore, src: Src, rows_of
         "note": "string",
     }
     assert [c.nullable for c in version.columns][-1] is True
-    assert version.source.delimiter == "," and version.source.header is True and version.source.encoding == "utf-8"
+    assert (
+        version.source.delimiter == ","
+        and version.source.header is True
+        and version.source.encoding == "utf-8"
+    )
     rows = rows_of(store.local_path(version.object_id))
     assert rows[0] == (1, "01234", "Ann", 1.5, True, dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 10), None)
 
@@ -84,7 +88,9 @@ def test_header_detection(store: LocalStore, src: Src, text: str, header: bool) 
 
 
 def test_header_can_be_forced_off(store: LocalStore, src: Src) -> None:
-    version = import_file(src("h.csv", "city,country\nParis,France\n"), store=store, options=ImportOptions(header=False))
+    version = import_file(
+        src("h.csv", "city,country\nParis,France\n"), store=store, options=ImportOptions(header=False)
+    )
     assert version.row_count == 2 and version.source.header is False
 
 
@@ -109,7 +115,10 @@ def test_null_markers(store: LocalStore, src: Src, rows_of: Rows) -> None:
 def test_time_zone_offsets_are_stored_as_utc(store: LocalStore, src: Src, rows_of: Rows) -> None:
     version = import_file(src("tz.csv", "at\n2024-01-01T10:00:00+02:00\n2024-01-01T10:00:00Z\n"), store=store)
     assert types_of(version) == {"at": "timestamp"}
-    assert rows_of(store.local_path(version.object_id)) == [(dt.datetime(2024, 1, 1, 8),), (dt.datetime(2024, 1, 1, 10),)]
+    assert rows_of(store.local_path(version.object_id)) == [
+        (dt.datetime(2024, 1, 1, 8),),
+        (dt.datetime(2024, 1, 1, 10),),
+    ]
     assert any("UTC" in w for w in version.warnings)
 
 
@@ -130,7 +139,9 @@ def test_a_late_value_widens_an_inferred_integer_column(
     version = import_file(src("late.csv", text), store=store, options=ImportOptions(sample_rows=100))
     assert types_of(version) == {"n": widened_to, "m": "integer"}
     assert version.row_count == 301
-    assert any(f"column 'n' looked like integer" in w and f"imported as {widened_to}" in w for w in version.warnings)
+    assert any(
+        "column 'n' looked like integer" in w and f"imported as {widened_to}" in w for w in version.warnings
+    )
     if widened_to == "float":  # no silent rounding: the value is kept as written
         assert rows_of(store.local_path(version.object_id), "SELECT n FROM v WHERE n % 1 <> 0") == [(2.5,)]
 
@@ -144,7 +155,11 @@ def test_a_late_timestamp_widens_a_date_column(store: LocalStore, src: Src) -> N
 def test_type_overrides(store: LocalStore, src: Src, rows_of: Rows) -> None:
     path = src("o.csv", "id,code,flag,amount\n1,007,yes,3\n2,008,no,4\n")
     version = import_file(
-        path, store=store, options=ImportOptions(types={"id": "string", "CODE": "integer", "flag": "boolean", "amount": "float"})
+        path,
+        store=store,
+        options=ImportOptions(
+            types={"id": "string", "CODE": "integer", "flag": "boolean", "amount": "float"}
+        ),
     )
     assert types_of(version) == {"id": "string", "code": "integer", "flag": "boolean", "amount": "float"}
     assert rows_of(store.local_path(version.object_id)) == [("1", 7, True, 3.0), ("2", 8, False, 4.0)]
@@ -152,11 +167,19 @@ def test_type_overrides(store: LocalStore, src: Src, rows_of: Rows) -> None:
 
 @pytest.mark.parametrize(
     ("encoding", "declared"),
-    [("cp1252", None), ("latin-1", "latin-1"), ("utf-16", None), ("utf-8-sig", None), ("cp1252", "windows-1252")],
+    [
+        ("cp1252", None),
+        ("latin-1", "latin-1"),
+        ("utf-16", None),
+        ("utf-8-sig", None),
+        ("cp1252", "windows-1252"),
+    ],
 )
 def test_encodings(store: LocalStore, src: Src, rows_of: Rows, encoding: str, declared: str | None) -> None:
     text = "ville,prix\nMálaga,1\nBesançon,2\nKöln,3\nCafé crème,4\n"
-    version = import_file(src("e.csv", text.encode(encoding)), store=store, options=ImportOptions(encoding=declared))
+    version = import_file(
+        src("e.csv", text.encode(encoding)), store=store, options=ImportOptions(encoding=declared)
+    )
     assert rows_of(store.local_path(version.object_id), "SELECT ville FROM v") == [
         ("Málaga",),
         ("Besançon",),
@@ -182,7 +205,9 @@ def test_ten_thousand_columns_work(store: LocalStore, src: Src) -> None:
 
 
 def test_version_facts(store: LocalStore, src: Src) -> None:
-    version = import_file(src("f.csv", "a,b\n1,x\n2,y\n"), store=store, options=ImportOptions(original_name="Sales Q1.csv"))
+    version = import_file(
+        src("f.csv", "a,b\n1,x\n2,y\n"), store=store, options=ImportOptions(original_name="Sales Q1.csv")
+    )
     stored = store.local_path(version.object_id).read_bytes()
     assert version.content_hash == "sha256:" + hashlib.sha256(stored).hexdigest()
     assert version.byte_size == len(stored)
@@ -198,8 +223,12 @@ def test_same_input_same_content_hash(store: LocalStore, src: Src) -> None:
     assert first.content_hash == second.content_hash
 
 
-@pytest.mark.parametrize("label", ["../../etc/passwd.csv", "/abs/path/data.csv", "evil\x00name.csv", "..\\..\\win.csv"])
-def test_user_file_names_are_only_labels(store: LocalStore, src: Src, files_in: Callable[[Path], list[Path]], label: str) -> None:
+@pytest.mark.parametrize(
+    "label", ["../../etc/passwd.csv", "/abs/path/data.csv", "evil\x00name.csv", "..\\..\\win.csv"]
+)
+def test_user_file_names_are_only_labels(
+    store: LocalStore, src: Src, files_in: Callable[[Path], list[Path]], label: str
+) -> None:
     version = import_file(src("x.csv", "a\n1\n"), store=store, options=ImportOptions(original_name=label))
     assert [p.name for p in files_in(store.root)] == [version.object_id]
     assert store.local_path(version.object_id).is_relative_to(store.root)

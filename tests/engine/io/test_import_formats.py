@@ -15,7 +15,9 @@ Src = Callable[[str, str | bytes], Path]
 Rows = Callable[..., list[tuple[Any, ...]]]
 
 
-def test_parquet_roundtrip_with_utc_conversion(store: LocalStore, parquet: Callable[[str, str], Path], rows_of: Rows) -> None:
+def test_parquet_roundtrip_with_utc_conversion(
+    store: LocalStore, parquet: Callable[[str, str], Path], rows_of: Rows
+) -> None:
     path = parquet(
         "p.parquet",
         "SELECT 1::INTEGER AS id, 'x' AS name, TIMESTAMPTZ '2024-01-01 10:00:00+02' AS at, {'k': 1} AS nested",
@@ -38,7 +40,9 @@ def test_parquet_type_override(store: LocalStore, parquet: Callable[[str, str], 
     assert rows_of(store.local_path(version.object_id)) == [(0,), (1,), (2,)]
 
 
-def test_excel_types_sheets_and_blank_rows(store: LocalStore, xlsx: Callable[..., Path], rows_of: Rows) -> None:
+def test_excel_types_sheets_and_blank_rows(
+    store: LocalStore, xlsx: Callable[..., Path], rows_of: Rows
+) -> None:
     path = xlsx(
         "book.xlsx",
         {
@@ -69,7 +73,9 @@ def test_excel_types_sheets_and_blank_rows(store: LocalStore, xlsx: Callable[...
     assert by_position.source.sheet == "Notes" and by_position.row_count == 0
 
 
-def test_excel_without_header_and_mixed_column(store: LocalStore, xlsx: Callable[..., Path], rows_of: Rows) -> None:
+def test_excel_without_header_and_mixed_column(
+    store: LocalStore, xlsx: Callable[..., Path], rows_of: Rows
+) -> None:
     path = xlsx("b.xlsx", {"S": [[1, "a"], [2, 3], [3, "c"]]})
     version = import_file(path, store=store, options=ImportOptions(header=False))
     assert [(c.name, c.type) for c in version.columns] == [("column_1", "integer"), ("column_2", "string")]
@@ -114,11 +120,15 @@ def test_json_type_conflict_beyond_the_sample_is_resolved(store: LocalStore, src
         ("data.json", '{"a": 1}\n', "jsonl"),
     ],
 )
-def test_format_comes_from_content(store: LocalStore, src: Src, name: str, content: str, expected: str) -> None:
+def test_format_comes_from_content(
+    store: LocalStore, src: Src, name: str, content: str, expected: str
+) -> None:
     assert import_file(src(name, content), store=store).source.format == expected
 
 
-def test_parquet_without_extension_is_detected(store: LocalStore, parquet: Callable[[str, str], Path]) -> None:
+def test_parquet_without_extension_is_detected(
+    store: LocalStore, parquet: Callable[[str, str], Path]
+) -> None:
     path = parquet("upload_0001", "SELECT 42 AS answer")
     assert import_file(path, store=store).source.format == "parquet"
 

@@ -33,7 +33,7 @@ def test_headers_renaming_is_deterministic() -> None:
     ("text", "encoding", "expected"),
     [
         ("id,ville\n1,Málaga\n2,Besançon\n", "latin-1", "cp1252"),
-        ("¿Qué pasa? Señor Muñoz – 5 €\n", "cp1252", "cp1252"),
+        ("¿Qué pasa? Señor Muñoz – 5 €\n", "cp1252", "cp1252"),  # noqa: RUF001
         ("id,имя\n1,Привет мир, как дела\n2,Москва\n", "cp1251", "cp1251"),
         ("Zażółć gęślą jaźń, Łódź, Kraków i Gdańsk\n", "cp1250", "cp1250"),
     ],

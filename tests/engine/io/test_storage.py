@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from modelworks.engine.io import FileTooLargeError, InvalidObjectIdError, LocalStore, ObjectNotFoundError, Store
+from modelworks.engine.io import (
+    FileTooLargeError,
+    InvalidObjectIdError,
+    LocalStore,
+    ObjectNotFoundError,
+    Store,
+)
 from modelworks.engine.io.storage import check_object_id
 
 
@@ -32,7 +38,9 @@ def test_save_load_describe_delete(store: LocalStore) -> None:
         store.load(saved.object_id)
 
 
-@pytest.mark.parametrize("data", [b"x" * 3_000_000, [b"ab", b"cd"], io.BytesIO(b"streamed")], ids=["bytes", "chunks", "file"])
+@pytest.mark.parametrize(
+    "data", [b"x" * 3_000_000, [b"ab", b"cd"], io.BytesIO(b"streamed")], ids=["bytes", "chunks", "file"]
+)
 def test_save_accepts_bytes_chunks_and_files(store: LocalStore, data: object) -> None:
     expected = data if isinstance(data, bytes) else b"abcd" if isinstance(data, list) else b"streamed"
     saved = store.save(data)  # type: ignore[arg-type]
@@ -46,7 +54,17 @@ def test_every_save_gets_a_new_id(store: LocalStore) -> None:
 
 @pytest.mark.parametrize(
     "bad_id",
-    ["../../etc/passwd", "/etc/passwd", "a" * 31, "A" * 32, "g" * 32, "a" * 31 + "\x00", "", "ab/" + "c" * 29, ".." + "a" * 30],
+    [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "a" * 31,
+        "A" * 32,
+        "g" * 32,
+        "a" * 31 + "\x00",
+        "",
+        "ab/" + "c" * 29,
+        ".." + "a" * 30,
+    ],
 )
 def test_names_and_paths_are_never_ids(store: LocalStore, bad_id: str) -> None:
     for operation in (store.load, store.exists, store.describe, store.delete, store.local_path, store.open):
@@ -59,8 +77,10 @@ def test_check_object_id_accepts_generated_ids(store: LocalStore) -> None:
     assert check_object_id(object_id) == object_id
 
 
-def test_over_the_limit_upload_leaves_nothing(store: LocalStore, files_in: Callable[[Path], list[Path]]) -> None:
-    with pytest.raises(FileTooLargeError, match="larger than the limit of 1.0 KiB") as caught:
+def test_over_the_limit_upload_leaves_nothing(
+    store: LocalStore, files_in: Callable[[Path], list[Path]]
+) -> None:
+    with pytest.raises(FileTooLargeError, match=r"larger than the limit of 1\.0 KiB") as caught:
         store.save([b"x" * 600, b"y" * 600], max_bytes=1024)
     assert caught.value.details["limit"] == 1024
     assert files_in(store.root) == []
@@ -74,7 +94,9 @@ def test_a_failed_write_leaves_no_file(store: LocalStore, files_in: Callable[[Pa
     assert not store.exists(staged.object_id)
 
 
-def test_staged_file_is_invisible_until_committed(store: LocalStore, files_in: Callable[[Path], list[Path]]) -> None:
+def test_staged_file_is_invisible_until_committed(
+    store: LocalStore, files_in: Callable[[Path], list[Path]]
+) -> None:
     with store.stage() as staged:
         staged.path.write_bytes(b"parquet bytes")
         assert not store.exists(staged.object_id)
@@ -98,7 +120,9 @@ def test_scratch_folder_is_removed(store: LocalStore, files_in: Callable[[Path],
     assert files_in(store.root) == []
 
 
-def test_clean_stale_removes_crash_leftovers(store: LocalStore, files_in: Callable[[Path], list[Path]]) -> None:
+def test_clean_stale_removes_crash_leftovers(
+    store: LocalStore, files_in: Callable[[Path], list[Path]]
+) -> None:
     staged = store.stage()  # simulate a crash: never committed nor discarded
     staged.path.write_bytes(b"left by a crash")
     old = time.time() - 7200

@@ -26,7 +26,7 @@ def orders(tmp_path: Path) -> Path:
                    DATE '2024-06-01' + CAST(range % 5 AS INTEGER) AS day
             FROM range(100)
         ) TO '{path}' (FORMAT parquet)
-        """
+        """  # noqa: S608
     )
     con.close()
     return path

@@ -106,7 +106,10 @@ def test_rules_from_json_and_results_to_json(orders: Path) -> None:
     assert [r.passed for r in results] == [False, False, False, True]
     encoded = json.loads(json.dumps([r.to_dict() for r in results]))
     assert encoded[0]["rule"] == {"kind": "not_null", "column": "email"}
-    assert encoded[1]["failing_rows"][0] == {"row_number": 51, "values": encoded[1]["failing_rows"][0]["values"]}
+    assert encoded[1]["failing_rows"][0] == {
+        "row_number": 51,
+        "values": encoded[1]["failing_rows"][0]["values"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -121,7 +124,10 @@ def test_rules_from_json_and_results_to_json(orders: Path) -> None:
         (AllowedValues("day", ("monday",)), r"'monday' is not a valid date value"),
         (Regex("email", "([a-z"), r"pattern '\(\[a-z' is not a valid regular expression"),
         (RowCount(), r"give a minimum, a maximum or both"),
-        (Freshness("amount", 1), r"freshness needs a date or timestamp column; 'amount' holds integer values"),
+        (
+            Freshness("amount", 1),
+            r"freshness needs a date or timestamp column; 'amount' holds integer values",
+        ),
         (Freshness("created_at", 0), r"maximum age must be a positive number"),
         (CustomSql("amount + 1"), r"must be true or false for each row, but it gives BIGINT values"),
         ({"kind": "sometimes"}, r"rule kind 'sometimes' is unknown"),

@@ -33,7 +33,10 @@ COLUMNS = ["amount", "currency", "created_at", "shipped_at"]
         ("sum(amount) > 0", r"may not call 'sum'"),
         ("count(*) > 0", r"may not call 'count_star'|may not use"),
         ("row_number() OVER () > 1", r"may not use window functions"),
-        ("list_any_value(list_transform([1], x -> x + amount)) > 0", r"may not use lambda functions|may not call"),
+        (
+            "list_any_value(list_transform([1], x -> x + amount)) > 0",
+            r"may not use lambda functions|may not call",
+        ),
         ("amount > $1", r"may not use parameters"),
         ("COLUMNS('a.*') > 0", r"may not use \* or COLUMNS"),
         ("amont > 0", r"uses column 'amont'.*did you mean 'amount'"),
@@ -74,7 +77,7 @@ def test_safe_expressions_are_canonicalised(expression: str, canonical: str | No
 def test_a_comment_cannot_swallow_the_rest_of_the_query(tmp_path: Path) -> None:
     path = tmp_path / "v.parquet"
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT range AS amount FROM range(10)) TO '{path}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT range AS amount FROM range(10)) TO '{path}' (FORMAT parquet)")  # noqa: S608
     (result,) = run_rules(path, [CustomSql("amount < 5 --")])
     assert result.failing_count == 5
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import zipfile
-from xml.etree import ElementTree
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import openpyxl  # type: ignore[import-untyped]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
@@ -60,7 +60,14 @@ def sheet_to_csv(source: Path, scratch: Path, options: ImportOptions, *, label: 
     handle = open(source, "rb")  # a file object: openpyxl judges paths by their extension
     try:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException, ElementTree.ParseError) as exc:
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        OSError,
+        InvalidFileException,
+        ElementTree.ParseError,
+    ) as exc:
         handle.close()
         raise CorruptFileError(
             f"{label!r} could not be opened as an Excel workbook ({exc}); open it in Excel and save it again",

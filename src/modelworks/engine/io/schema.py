@@ -146,7 +146,12 @@ def schema_of_parquet(con: duckdb.DuckDBPyConnection, path: str) -> tuple[Column
         # A flat column matches its path exactly (even when its name holds ", ").
         count = nulls.get(str(name), top_level.get(str(name), 0))
         columns.append(
-            ColumnSchema(name=str(name), type=logical_type(str(physical)), physical_type=str(physical), nullable=count > 0)
+            ColumnSchema(
+                name=str(name),
+                type=logical_type(str(physical)),
+                physical_type=str(physical),
+                nullable=count > 0,
+            )
         )
     return tuple(columns)
 

@@ -204,7 +204,8 @@ def _translate(exc: duckdb.Error, label: str, path: Path) -> Exception:
         )
     if problem.kind in ("corrupt", "other") and "parquet" in str(exc).lower():
         return CorruptFileError(
-            f"{label!r} is a damaged Parquet file ({first_line(str(exc), label)}); export it again", file=label
+            f"{label!r} is a damaged Parquet file ({first_line(str(exc), label)}); export it again",
+            file=label,
         )
     return DatasetImportError(f"{label!r} could not be read: {first_line(str(exc), label)}", file=label)
 
@@ -216,8 +217,10 @@ def _first_bad_json_line(path: Path) -> tuple[int, str] | None:
                 continue
             try:
                 value = json.loads(line)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 return number, f"invalid JSON: {exc.msg}"
+            except ValueError as exc:  # e.g. a number too long to convert
+                return number, f"invalid JSON: {exc}"
             if not isinstance(value, dict):
                 return number, f"a JSON {type(value).__name__}, not an object"
     return None
