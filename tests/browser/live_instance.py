@@ -222,3 +222,15 @@ class RequestGuard:
         else:
             self.refused.append(url)
             route.abort("blockedbyclient")
+
+
+def htmx_settled(page: Any, timeout_ms: int = 20_000) -> None:
+    """Wait until htmx has no request in flight and has finished swapping and settling.
+
+    A page element that appeared is not yet wired by htmx until settling ends; acting on it earlier
+    (on a loaded machine) would fire an event htmx never sees.
+    """
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')",
+        timeout=timeout_ms,
+    )

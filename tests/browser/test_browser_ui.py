@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from browser.live_instance import LiveInstance, shot, sign_in
+from browser.live_instance import LiveInstance, htmx_settled, shot, sign_in
 
 pytest_plugins = ["browser.live_instance"]
 pytestmark = pytest.mark.browser
@@ -102,17 +102,20 @@ def test_members_are_added_changed_and_removed_in_place(page: Any) -> None:
     members.get_by_role("button", name="Add").click()
     row = members.locator("tr", has_text="kenji")
     row.wait_for()
+    htmx_settled(page)
     assert row.get_by_label("Role of kenji").input_value() == "contributor"
     assert page.get_by_text("kenji added as contributor.").is_visible()
 
     row.get_by_label("Role of kenji").select_option("reader")
     page.get_by_text("kenji is now reader.").wait_for()
+    htmx_settled(page)
 
     # The service refuses to leave the project without an admin; the reason shows next to the row.
     members.locator("tr", has_text="(you)").get_by_label("Role of admin").select_option("reader")
     alert = members.get_by_role("alert")
     alert.wait_for()
     assert "last admin; make someone else admin first" in alert.inner_text()
+    htmx_settled(page)
 
     members.get_by_role("button", name="Remove kenji").click()  # the confirmation is accepted
     page.get_by_text("kenji removed from the project.").wait_for()
