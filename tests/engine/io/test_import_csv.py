@@ -232,3 +232,12 @@ def test_user_file_names_are_only_labels(
     version = import_file(src("x.csv", "a\n1\n"), store=store, options=ImportOptions(original_name=label))
     assert [p.name for p in files_in(store.root)] == [version.object_id]
     assert store.local_path(version.object_id).is_relative_to(store.root)
+
+
+def test_skip_mode_widens_instead_of_dropping_rows(store: LocalStore, src: Src) -> None:
+    text = "n,m\n" + "".join(f"{i},x\n" for i in range(300)) + "oops,y\n" + "1,2,3\n"
+    options = ImportOptions(sample_rows=100, bad_rows="skip")
+    version = import_file(src("w.csv", text), store=store, options=options)
+    assert types_of(version) == {"n": "string", "m": "string"}
+    assert version.row_count == 301  # the 'oops' row is kept, only the ragged one is skipped
+    assert version.skipped_lines == (303,)

@@ -106,8 +106,9 @@ def test_empty_version(make_version: Callable[[str], Path]) -> None:
 
 def test_non_finite_floats(make_version: Callable[[str], Path]) -> None:
     path = make_version("SELECT * FROM (VALUES (1.0), ('nan'::DOUBLE), ('inf'::DOUBLE), (3.0)) t(x)")
-    x = by_name(path)["x"]
+    x = by_name(path, bins=2)["x"]
     assert x.count == 4
+    assert [(b.start, b.end, b.count) for b in x.histogram] == [(1.0, 2.0, 1), (2.0, 3.0, 1)]
     assert json.dumps(x.to_dict())  # NaN and infinity become null
 
 

@@ -32,7 +32,7 @@ from modelworks.engine.io.errors import (
 from modelworks.engine.io.headers import Rename, clean_headers
 from modelworks.engine.io.infer import infer_columns, widen
 from modelworks.engine.io.schema import logical_type
-from modelworks.engine.io.text import diagnose_utf8
+from modelworks.engine.io.text import diagnose_utf8, find_nul
 from modelworks.engine.io.versions import ImportOptions
 from modelworks.engine.io.writer import copy_to_parquet
 
@@ -240,6 +240,8 @@ def _copy_with_widening(
                 problem = parse_reader_error(str(exc))
             if problem is None:
                 return
+            if problem.kind == "nul":
+                find_nul(text_path, label=label)
             index = _column_index(problem, by_name)
             if index is None or problem.kind not in ("convert", "guard"):
                 raise _reader_error(problem, label, source_path, where)

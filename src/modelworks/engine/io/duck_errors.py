@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["GUARD_MARK", "ReaderProblem", "first_line", "parse_reader_error", "shorten"]
+__all__ = ["GUARD_MARK", "NUL_MARK", "ReaderProblem", "first_line", "parse_reader_error", "shorten"]
 
 #: Prefix of the errors raised by our own SQL guards: ``error(GUARD_MARK || idx || '\x1f' || value)``.
 GUARD_MARK = "mw-bad-value\x1f"
+#: The error raised by the NUL-byte guard of text columns.
+NUL_MARK = "mw-nul-byte"
 
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
 _JSON_LINE = re.compile(r"in line (\d+)")
@@ -30,7 +32,7 @@ class ReaderProblem:
     """One failure reported by DuckDB while reading a file.
 
     Attributes:
-        kind: ``ragged``, ``convert`` (a value the reader could not parse as the column's type),
+        kind: ``nul`` (a NUL byte), ``ragged``, ``convert`` (a value the reader could not parse as the column's type),
             ``guard`` (a value our SQL guard refused), ``unicode``, ``quote``, ``line_size``,
             ``json``, ``corrupt`` or ``other``.
         line: line (record) number in the file, when known.
@@ -54,6 +56,8 @@ def parse_reader_error(message: str) -> ReaderProblem:
     line_match = _LINE.search(message)
     line = int(line_match.group(1)) if line_match else None
     text = first_line(message)
+    if NUL_MARK in message or "\x00" in message:
+        return ReaderProblem("nul", line=line, text=text)
     if guard := _GUARD.search(message):
         return ReaderProblem("guard", column=guard.group(1), value=guard.group(2), text=text)
     if fields := _FIELDS.search(message):

@@ -60,6 +60,7 @@ def import_file(
             where and how to fix it. Nothing is stored in that case.
     """
     options = options or ImportOptions()
+    _check_options(options)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     source = Path(source_path)
@@ -76,6 +77,31 @@ def import_file(
             ) from exc
     timings["total"] = round(time.perf_counter() - started, 4)
     return info
+
+
+def _check_options(options: ImportOptions) -> None:
+    """Refuse option values a caller passed from user input without checking (types only hint)."""
+    choices = {"bad_rows": ("error", "skip"), "duplicate_headers": ("rename", "reject")}
+    for name, allowed in choices.items():
+        if getattr(options, name) not in allowed:
+            raise InvalidImportOptionError(
+                f"{name} must be one of {', '.join(allowed)}, not {getattr(options, name)!r}", option=name
+            )
+    for name in ("max_columns", "sample_rows"):
+        value = getattr(options, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidImportOptionError(f"{name} must be a whole number ≥ 1, not {value!r}", option=name)
+    if options.max_bytes is not None and (not isinstance(options.max_bytes, int) or options.max_bytes < 0):
+        raise InvalidImportOptionError(f"max_bytes must be a number of bytes, not {options.max_bytes!r}")
+    if options.sheet is not None and not isinstance(options.sheet, str | int):
+        raise InvalidImportOptionError(f"sheet must be a sheet name or position, not {options.sheet!r}")
+    for column, logical in options.types.items():
+        if not isinstance(column, str) or not isinstance(logical, str):
+            raise InvalidImportOptionError(
+                f"types must map column names to type names, not {column!r} to {logical!r}", option="types"
+            )
+    if any(not isinstance(value, str) for value in options.null_values):
+        raise InvalidImportOptionError("null_values must be a list of texts", option="null_values")
 
 
 def _checked_size(source: Path, options: ImportOptions, label: str) -> int:
@@ -114,7 +140,7 @@ def _convert(
     outcome: CsvOutcome | TypedOutcome
     if fmt in ("csv", "tsv"):
         encoding = detect_encoding(head, options.encoding, label=label)
-        text = prepare_text(source, encoding, scratch, label=label)
+        text = prepare_text(source, encoding, scratch, label=label, scan_utf8=False)
         timings["check"] = _since(started)
         outcome = import_delimited(
             text.path, out, scratch, options, label=label, source_path=source, prefer_tab=fmt == "tsv"

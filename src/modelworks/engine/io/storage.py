@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol, Self
+from typing import TYPE_CHECKING, BinaryIO, Protocol, Self
 
 from modelworks.engine.errors import human_bytes
 from modelworks.engine.io.errors import (
@@ -316,3 +316,7 @@ def _not_found(object_id: str) -> ObjectNotFoundError:
         f"object {object_id} does not exist in the store; it may have been deleted",
         object_id=object_id,
     )
+
+
+if TYPE_CHECKING:  # mypy proves that LocalStore implements the interface
+    _conforms: Store = LocalStore(".")

@@ -1,9 +1,10 @@
 """Turn an uploaded text file into clean UTF-8 for DuckDB, streaming, and explain when it is not.
 
-DuckDB reads UTF-8 fast and in parallel, so UTF-8 files are read where they are, after one quick pass
-that looks for NUL bytes (DuckDB would keep them silently inside strings). Files in any other encoding
-are transcoded chunk by chunk to a UTF-8 copy in the import's scratch folder; the same pass finds NUL
-bytes and undecodable bytes, with their line numbers.
+DuckDB reads UTF-8 fast and in parallel, so UTF-8 files are read where they are. DuckDB would keep a
+NUL byte silently inside a string, so something must look for them: for CSV the import's SQL does it
+as part of its single pass (and :func:`find_nul` then names the line), for other text a quick pass
+here does. Files in any other encoding are transcoded chunk by chunk to a UTF-8 copy in the import's
+scratch folder; that pass also finds NUL bytes and undecodable bytes, with their line numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from modelworks.engine.io.errors import EncodingError, NulByteError
 from modelworks.engine.io.sniff import guess_encoding
 
-__all__ = ["PreparedText", "diagnose_utf8", "prepare_text"]
+__all__ = ["PreparedText", "diagnose_utf8", "find_nul", "prepare_text"]
 
 _CHUNK = 8 << 20
 
@@ -33,15 +34,21 @@ class PreparedText:
     encoding: str
 
 
-def prepare_text(source: Path, encoding: str, scratch: Path, *, label: str) -> PreparedText:
+def prepare_text(
+    source: Path, encoding: str, scratch: Path, *, label: str, scan_utf8: bool = True
+) -> PreparedText:
     """Check a text file for NUL bytes and transcode it to UTF-8 if needed.
+
+    Args:
+        scan_utf8: look for NUL bytes in a UTF-8 file here (the CSV path checks in SQL instead).
 
     Raises:
         NulByteError: a NUL byte was found (the message gives its line).
         EncodingError: the file holds bytes that are not valid in ``encoding``.
     """
     if encoding in ("utf-8", "utf-8-sig"):
-        _scan_for_nul(source, label=label)
+        if scan_utf8:
+            find_nul(source, label=label)
         return PreparedText(path=source, encoding="utf-8")
     target = scratch / "source-utf8.txt"
     decoder = codecs.getincrementaldecoder(encoding)("strict")
@@ -101,15 +108,16 @@ def diagnose_utf8(source: Path, *, label: str) -> EncodingError:
     return EncodingError(f"{label!r} is not valid UTF-8; re-save it as UTF-8", file=label)
 
 
-def _scan_for_nul(source: Path, *, label: str) -> None:
-    line = 1
+def find_nul(source: Path, *, label: str) -> None:
+    """Raise :class:`NulByteError` naming the line of the first NUL byte of a file, if it has one."""
+    lines_before = 0
     with open(source, "rb") as raw:
         for chunk in iter(lambda: raw.read(_CHUNK), b""):
-            # bytes.find is a memchr: this pass costs a fraction of what parsing does.
+            # bytes.find is a memchr: lines are only counted for the chunks before a hit.
             nul = chunk.find(b"\x00")
             if nul >= 0:
-                raise _nul_error(label, line + chunk.count(b"\n", 0, nul))
-            line += chunk.count(b"\n")
+                raise _nul_error(label, 1 + lines_before + chunk.count(b"\n", 0, nul))
+            lines_before += chunk.count(b"\n")
 
 
 def _nul_error(label: str, line: int) -> NulByteError:

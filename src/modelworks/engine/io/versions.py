@@ -41,7 +41,8 @@ class ImportOptions:
         threads: DuckDB threads (None: one per core).
         memory_limit: DuckDB memory limit, e.g. ``"1GB"``; bigger imports spill to the scratch folder.
         preserve_order: keep the file's row order in the stored version (slightly slower).
-        compression: Parquet compression codec of the stored version.
+        compression: Parquet compression of the stored version; ``zstd`` (at level 1) writes as fast
+            as ``snappy`` and makes files about a third smaller.
     """
 
     original_name: str | None = None

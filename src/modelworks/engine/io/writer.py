@@ -26,9 +26,13 @@ def copy_to_parquet(
             f"compression {compression!r} is not supported; choose one of {', '.join(COMPRESSIONS)}",
             compression=compression,
         )
+    level = ", COMPRESSION_LEVEL 1" if compression == "zstd" else ""
     row = con.execute(
-        # USE_TMP_FILE false: the staged file is already a temporary file that only a commit publishes.
-        f"COPY ({select_sql}) TO $mw_out (FORMAT parquet, COMPRESSION {compression}, "
+        # Parquet format version 2 (delta and byte-stream-split encodings) writes faster and smaller
+        # files than version 1, and zstd at level 1 is as fast to write as snappy yet a third smaller;
+        # DuckDB, Arrow, pandas and Spark read both. USE_TMP_FILE false: the staged file is already a
+        # temporary file that only a commit publishes.
+        f"COPY ({select_sql}) TO $mw_out (FORMAT parquet, PARQUET_VERSION V2, COMPRESSION {compression}{level}, "
         f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}, USE_TMP_FILE false)",
         {**params, "mw_out": str(out_path)},
     ).fetchone()

@@ -32,6 +32,7 @@ from modelworks.engine.io.schema import ColumnSchema, read_schema
 from modelworks.engine.profiling.errors import ProfilingError
 from modelworks.engine.profiling.model import ColumnProfile, DatasetProfile, HistogramBin, TopValue
 from modelworks.engine.profiling.semantic import detect_semantic
+from modelworks.engine.profiling.values import as_int, as_number, from_epoch_us
 
 __all__ = ["EXACT_BELOW", "QUANTILES", "profile_dataset"]
 
@@ -197,6 +198,9 @@ class _Profiler:
         if column.type in _NUMERIC:
             as_double = f"CAST({q} AS DOUBLE)"
             out += [("mean", f"avg({as_double})"), ("std", f"stddev_samp({as_double})")]
+            if column.type == "float":  # the histogram's range must ignore NaN and infinities
+                finite = f"FILTER (WHERE isfinite({q}))"
+                out += [("finite_min", f"min({q}) {finite}"), ("finite_max", f"max({q}) {finite}")]
             out.append(
                 (
                     "quantiles",
@@ -236,8 +240,13 @@ class _Profiler:
         low, high = bounds
         width, count = self._bin_width(column, low, high)
         self.stats[(index, "bounds")] = (low, width, count)
-        bucket = f"CAST(least(floor(({number_sql} - {low!r}) / {width!r}), {count - 1}) AS INTEGER)"
-        return [("hist", f"histogram({bucket}) FILTER (WHERE isfinite(CAST({number_sql} AS DOUBLE)))")]
+        # NaN and infinities have no bin (CASE yields NULL, which histogram() skips).
+        position = f"floor(({number_sql} - {low!r}) / {width!r})"
+        bucket = (
+            f"CASE WHEN isfinite(CAST({number_sql} AS DOUBLE)) "
+            f"THEN CAST(greatest(0, least({position}, {count - 1})) AS INTEGER) END"
+        )
+        return [("hist", f"histogram({bucket})")]
 
     def _bin_width(self, column: ColumnSchema, low: float, high: float) -> tuple[float, int]:
         if high <= low:
@@ -250,7 +259,8 @@ class _Profiler:
         expressions: list[tuple[tuple[int, str], str]] = []
         for index in indexes:
             column = self.schema[index]
-            low, high = _as_number(self.stats.get((index, "min"))), _as_number(self.stats.get((index, "max")))
+            low = as_number(self.stats.get((index, "finite_min"), self.stats.get((index, "min"))))
+            high = as_number(self.stats.get((index, "finite_max"), self.stats.get((index, "max"))))
             if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
                 continue
             q = quote_identifier(column.name)
@@ -324,7 +334,7 @@ class _Profiler:
             min_value=get((index, "min")),
             max_value=get((index, "max")),
             sample=sample,
-            mean_length=_as_number(get((index, "mean_length"))),
+            mean_length=as_number(get((index, "mean_length"))),
         )
         return ColumnProfile(
             name=column.name,
@@ -337,15 +347,15 @@ class _Profiler:
             distinct_exact=self.exact,
             min=get((index, "min")),
             max=get((index, "max")),
-            mean=_as_number(get((index, "mean"))),
-            std=_as_number(get((index, "std"))),
+            mean=as_number(get((index, "mean"))),
+            std=as_number(get((index, "std"))),
             quantiles={f"p{round(p * 100):02d}": v for p, v in zip(QUANTILES, quantiles, strict=False)},
             quantiles_exact=self.exact,
             histogram=self._bins(index, column),
             top_values=top,
-            min_length=_as_int(get((index, "min_length"))),
-            max_length=_as_int(get((index, "max_length"))),
-            mean_length=_as_number(get((index, "mean_length"))),
+            min_length=as_int(get((index, "min_length"))),
+            max_length=as_int(get((index, "max_length"))),
+            mean_length=as_number(get((index, "mean_length"))),
             semantic_type=semantic.type,
             semantic_confidence=semantic.confidence,
         )
@@ -356,37 +366,8 @@ class _Profiler:
         if not counts or not bounds:
             return ()
         low, width, number = bounds
-        convert = _from_epoch_us(column.type) if column.type in _TEMPORAL else (lambda x: x)
+        convert = from_epoch_us(column.type) if column.type in _TEMPORAL else (lambda x: x)
         return tuple(
             HistogramBin(convert(low + b * width), convert(low + (b + 1) * width), int(counts.get(b, 0)))
             for b in range(number)
         )
-
-
-def _as_number(value: Any) -> float | None:
-    if value is None:
-        return None
-    if hasattr(value, "timestamp"):
-        return float(value.timestamp() * 1_000_000)
-    if hasattr(value, "toordinal"):
-        return float((value.toordinal() - 719163) * 86_400_000_000)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _as_int(value: Any) -> int | None:
-    return int(value) if value is not None else None
-
-
-def _from_epoch_us(logical: str) -> Any:
-    import datetime as dt
-
-    epoch = dt.datetime(1970, 1, 1)
-
-    def convert(micros: float) -> Any:
-        moment = epoch + dt.timedelta(microseconds=micros)
-        return moment.date() if logical == "date" and moment.time() == dt.time(0) else moment
-
-    return convert
