@@ -71,6 +71,13 @@ SEED = textwrap.dedent(
     enqueue("core.self_check", project=project, created_by=admin, params={"pause_seconds": 0.0})
     enqueue("core.diagnostic", project=project, created_by=admin, params={"seconds": 0.2, "fail": True})
     enqueue("core.self_check", created_by=admin, params={"pause_seconds": 0.0})
+    # Lineage (a job reading one table and writing another) and a documented dataset for the catalog.
+    from modelworks.catalog.lineage import DatasetRef, record_run
+    from modelworks.datasets.models import Dataset
+    record_run(project, "nightly_load", inputs=[DatasetRef("postgres://warehouse:5432", "public.raw_flights")],
+               outputs=[DatasetRef("postgres://warehouse:5432", "public.clean_flights")])
+    Dataset.objects.create(project=project, name="airports", description="Reference list of airports.",
+                           tags=["reference"], owner=admin)
     # Still running while the pages are visited, so the job page polls its live fragment.
     enqueue("core.diagnostic", title="Long diagnostic", project=project, created_by=admin,
             params={"seconds": 120, "steps": 120})
@@ -122,7 +129,11 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _same_origin_links(page: Any, base: str) -> list[str]:
-    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    # An SVG link's href is an SVGAnimatedString, not a string: resolve its value against the page.
+    hrefs = page.eval_on_selector_all(
+        "a[href]",
+        "els => els.map(e => typeof e.href === 'string' ? e.href : new URL(e.href.baseVal, document.baseURI).href)",
+    )
     links = []
     for href in hrefs:
         url, _ = urldefrag(href)

@@ -11,9 +11,12 @@ from __future__ import annotations
 from ninja import NinjaAPI, Swagger
 
 import modelworks
+from modelworks.catalog import api as catalog_api
+from modelworks.connections import api as connections_api
 from modelworks.core.api import audit, fallback, groups, jobs, members, projects, tokens, users
 from modelworks.core.api.auth import api_auth, docs_login_required
 from modelworks.core.api.errors import install_error_handlers
+from modelworks.datasets import api as datasets_api
 
 api = NinjaAPI(
     title="Modelworks API",
@@ -39,4 +42,7 @@ api.add_router("", groups.router)
 api.add_router("", tokens.router)
 api.add_router("", jobs.router)
 api.add_router("", audit.router)
+api.add_router("", connections_api.router)
+api.add_router("", datasets_api.router)
+api.add_router("", catalog_api.router)
 api.add_router("", fallback.router)  # last: any other path is a JSON 404

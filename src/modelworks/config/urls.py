@@ -10,5 +10,8 @@ from modelworks.core.views.health import health
 urlpatterns = [
     path("health", health, name="health"),
     path("api/v1/", api.urls),
+    path("", include("modelworks.catalog.urls")),
+    path("", include("modelworks.connections.urls")),
+    path("", include("modelworks.datasets.urls")),
     path("", include("modelworks.core.urls")),
 ]

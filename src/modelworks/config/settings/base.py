@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "modelworks.core",
+    "modelworks.connections",
+    "modelworks.datasets",
+    "modelworks.catalog",
 ]
 
 MIDDLEWARE = [
@@ -37,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "modelworks.core.middleware.ContentSecurityPolicyMiddleware",
     "modelworks.core.middleware.PasswordChangeRequiredMiddleware",
+    # Refuses (413) a request body announced as larger than MODELWORKS_MAX_UPLOAD_BYTES, unread.
+    "modelworks.datasets.uploads.UploadSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "modelworks.config.urls"
@@ -99,6 +104,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 MODELWORKS_MAX_UPLOAD_BYTES = INSTANCE.max_upload_bytes
+# The largest OpenLineage event POST /api/v1/lineage accepts, before and after gunzip (gzip bombs).
+MODELWORKS_LINEAGE_MAX_EVENT_BYTES = 4 * 1024 * 1024
+# Every uploaded file streams to MODELWORKS_HOME/uploads (never whole in memory) and the upload
+# stops as soon as a file passes MODELWORKS_MAX_UPLOAD_BYTES (see modelworks.datasets.uploads).
+FILE_UPLOAD_HANDLERS = ["modelworks.datasets.uploads.LimitedUploadHandler"]
 
 # Login throttling: this many failures for one username or one address inside the window lock
 # further attempts until the window has passed. Counted from the audit log, so it holds across
@@ -117,6 +127,9 @@ MODELWORKS_JOB_SHUTDOWN_GRACE_SECONDS = 20
 MODELWORKS_JOB_TYPES = {
     "core.self_check": "modelworks.core.jobs.builtin.SelfCheckJob",
     "core.diagnostic": "modelworks.core.jobs.builtin.DiagnosticJob",
+    "datasets.import": "modelworks.datasets.jobs.ImportDatasetJob",
+    "datasets.profile": "modelworks.datasets.jobs.ProfileVersionJob",
+    "datasets.quality": "modelworks.datasets.jobs.CheckQualityJob",
 }
 
 LANGUAGE_CODE = "en-us"

@@ -11,6 +11,8 @@ code                   status  when
 ``not_found``          404     no such object, or one the caller may not know exists
 ``validation_error``   422     the request breaks a rule (400: the body is not even JSON)
 ``conflict``           409     the change clashes with the current state (e.g. last admin)
+``payload_too_large``  413     the request body is over the size limit (also after gunzip)
+``unsupported_media``  415     a body encoding or type the route does not accept
 ``throttled``          429     too many requests; ``Retry-After`` says when to come back
 ``internal_error``     500     a bug; the traceback is logged, never sent
 =====================  ======  ==========================================================
@@ -54,6 +56,8 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     VALIDATION_ERROR = "validation_error"
     CONFLICT = "conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA = "unsupported_media"
     THROTTLED = "throttled"
     INTERNAL_ERROR = "internal_error"
 
@@ -63,6 +67,8 @@ _CODE_BY_STATUS = {
     403: ErrorCode.PERMISSION_DENIED,
     404: ErrorCode.NOT_FOUND,
     409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA,
     422: ErrorCode.VALIDATION_ERROR,
     400: ErrorCode.VALIDATION_ERROR,
     429: ErrorCode.THROTTLED,

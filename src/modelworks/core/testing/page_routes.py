@@ -11,8 +11,21 @@ token, a one-time password) answer 200 instead of redirecting.
 
 from __future__ import annotations
 
+from modelworks.catalog.testing import lineage_dataset_page_args, lineage_job_page_args
+from modelworks.connections.testing import (
+    POSTGRES_FORM,
+    project_connection,
+    project_connection_page_args,
+    shared_connection_page_args,
+)
 from modelworks.core.models import Role
 from modelworks.core.testing.routes import Access, PageRouteCase, PermissionWorld
+from modelworks.datasets.testing import (
+    dataset_page_args,
+    import_status_args,
+    rule_page_args,
+    version_page_args,
+)
 
 __all__ = ["EXEMPT_PAGES", "PAGE_ROUTES"]
 
@@ -39,6 +52,12 @@ def _queued_job(w: PermissionWorld) -> dict[str, object]:
 
 def _group(w: PermissionWorld) -> dict[str, object]:
     return {"pk": w.group.pk}
+
+
+def _csv_upload() -> object:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("tiny.csv", b"a,b\n1,2\n", content_type="text/csv")
 
 
 PAGE_ROUTES: list[PageRouteCase] = [
@@ -119,6 +138,149 @@ PAGE_ROUTES: list[PageRouteCase] = [
     # so a refusal is 403, not 404); a project's page is for that project's admins.
     PageRouteCase("core:audit", Access.any_project(Role.ADMIN)),
     PageRouteCase("core:project_audit", ADMIN, _project),
+    # Connections of a project (readers see them, admins manage them, contributors test them) and
+    # the instance's shared connections (instance administrators).
+    PageRouteCase("connections:list", READER, _project),
+    PageRouteCase("connections:create", ADMIN, _project, data=lambda w: {"kind": "postgresql"}),
+    PageRouteCase(
+        "connections:create",
+        ADMIN,
+        _project,
+        method="POST",
+        data=lambda w: {**POSTGRES_FORM, "name": "Sales"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase("connections:detail", READER, project_connection_page_args),
+    PageRouteCase(
+        "connections:detail",
+        ADMIN,
+        project_connection_page_args,
+        method="POST",
+        data=lambda w: {**POSTGRES_FORM, "description": "DWH"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase(
+        "connections:delete", ADMIN, project_connection_page_args, method="POST", ok_statuses=REDIRECTED
+    ),
+    PageRouteCase(
+        "connections:test", CONTRIBUTOR, project_connection_page_args, method="POST", ok_statuses=REDIRECTED
+    ),
+    PageRouteCase("connections:admin_list", INSTANCE_ADMIN),
+    PageRouteCase(
+        "connections:admin_list",
+        INSTANCE_ADMIN,
+        method="POST",
+        data=lambda w: {"kind": "s3", "name": "Bucket", "bucket": "raw"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase("connections:admin_detail", INSTANCE_ADMIN, shared_connection_page_args),
+    PageRouteCase(
+        "connections:admin_detail",
+        INSTANCE_ADMIN,
+        shared_connection_page_args,
+        method="POST",
+        data=lambda w: {"kind": "s3", "name": "Lake", "bucket": "raw", "endpoint_url": "http://127.0.0.1:1"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase(
+        "connections:admin_delete",
+        INSTANCE_ADMIN,
+        shared_connection_page_args,
+        method="POST",
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase(
+        "connections:admin_test",
+        INSTANCE_ADMIN,
+        shared_connection_page_args,
+        method="POST",
+        ok_statuses=REDIRECTED,
+    ),
+    # Datasets: readers read, explore and export; contributors bring data in, document and check
+    # quality; admins delete.
+    PageRouteCase("datasets:list", READER, _project),
+    PageRouteCase("datasets:upload", CONTRIBUTOR, _project),
+    PageRouteCase(
+        "datasets:upload",
+        CONTRIBUTOR,
+        _project,
+        method="POST",
+        data=lambda w: {"file": _csv_upload(), "name": "Tiny"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase("datasets:import", CONTRIBUTOR, _project),
+    PageRouteCase(
+        "datasets:import",
+        CONTRIBUTOR,
+        _project,
+        method="POST",
+        data=lambda w: {"connection": project_connection(w).pk, "table": "public.orders", "name": "Orders"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase(
+        "datasets:import_items",
+        CONTRIBUTOR,
+        _project,
+        data=lambda w: {"connection": project_connection(w).pk},
+        headers=HTMX,
+    ),
+    PageRouteCase("datasets:import_status", READER, import_status_args),
+    PageRouteCase("datasets:detail", READER, dataset_page_args),
+    PageRouteCase(
+        "datasets:reimport",
+        CONTRIBUTOR,
+        dataset_page_args,
+        method="POST",
+        data=lambda w: {"type_3": "float"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase("datasets:explore", READER, dataset_page_args),
+    PageRouteCase("datasets:profile", READER, dataset_page_args),
+    PageRouteCase(
+        "datasets:profile_run", CONTRIBUTOR, dataset_page_args, method="POST", ok_statuses=REDIRECTED
+    ),
+    PageRouteCase("datasets:quality", READER, dataset_page_args),
+    PageRouteCase(
+        "datasets:quality",
+        CONTRIBUTOR,
+        dataset_page_args,
+        method="POST",
+        data=lambda w: {"kind": "not_null", "column": "carrier"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase(
+        "datasets:quality_run", CONTRIBUTOR, dataset_page_args, method="POST", ok_statuses=REDIRECTED
+    ),
+    PageRouteCase(
+        "datasets:rule_update",
+        CONTRIBUTOR,
+        rule_page_args,
+        method="POST",
+        data=lambda w: {"field": "blocking", "value": "true"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase("datasets:rule_delete", CONTRIBUTOR, rule_page_args, method="POST", ok_statuses=REDIRECTED),
+    PageRouteCase("datasets:versions", READER, dataset_page_args),
+    PageRouteCase(
+        "datasets:pin",
+        CONTRIBUTOR,
+        dataset_page_args,
+        method="POST",
+        data=lambda w: {"version": "1"},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase("datasets:export", READER, version_page_args),
+    PageRouteCase("datasets:download", READER, version_page_args),
+    PageRouteCase("datasets:settings", READER, dataset_page_args),
+    PageRouteCase(
+        "datasets:settings",
+        CONTRIBUTOR,
+        dataset_page_args,
+        method="POST",
+        data=lambda w: {"name": "Flights", "description": "Daily", "tags": "gold, daily", "owner": ""},
+        ok_statuses=REDIRECTED,
+    ),
+    PageRouteCase("datasets:delete", ADMIN, dataset_page_args, method="POST", ok_statuses=REDIRECTED),
     # The user's own settings
     PageRouteCase("core:settings", SIGNED_IN),
     PageRouteCase(
@@ -149,6 +311,12 @@ PAGE_ROUTES: list[PageRouteCase] = [
         method="POST",
         ok_statuses=REDIRECTED,
     ),
+    # Catalog and lineage: the search covers the projects the caller may read; the rest is per project.
+    PageRouteCase("catalog:search", SIGNED_IN, data=lambda w: {"q": "flights"}),
+    PageRouteCase("catalog:dataset_doc", READER, dataset_page_args),
+    PageRouteCase("catalog:lineage", READER, _project),
+    PageRouteCase("catalog:lineage_dataset", READER, lineage_dataset_page_args),
+    PageRouteCase("catalog:lineage_job", READER, lineage_job_page_args),
     # Instance administration
     PageRouteCase("core:admin_users", INSTANCE_ADMIN),
     PageRouteCase(

@@ -1,0 +1,383 @@
+"""Writes to the lineage store: the Python API other domains call, and the OpenLineage ingestion's.
+
+``record_run`` is the entry point: one call per run (or per state change of a run) saying which job
+read which datasets and wrote which, and optionally how each output column derives from input
+columns. Calls are idempotent: the same run reported twice (START, then COMPLETE) updates one run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from modelworks.catalog.errors import LineageError, RunConflictError
+from modelworks.catalog.lineage.refs import ColumnEdge, DatasetRef, as_ref
+from modelworks.catalog.models import (
+    ColumnLineageEdge,
+    EdgeDirection,
+    JobKind,
+    LineageDataset,
+    LineageEdge,
+    LineageJob,
+    LineageRun,
+    RunState,
+    internal_namespace,
+    node_key,
+)
+from modelworks.catalog.models.lineage import NAME_MAX_LENGTH
+from modelworks.core.models import Project
+
+__all__ = ["JobSpec", "RunReport", "apply_run_report", "record_dataset", "record_job", "record_run"]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job as reported: its name and, when known, what it does (``None`` keeps what is stored)."""
+
+    namespace: str
+    name: str
+    kind: str = JobKind.INTERNAL
+    description: str | None = None
+    sql: str | None = None
+    sql_dialect: str | None = None
+    job_type: str | None = None
+    facets: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_name(field_name: str, value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise LineageError({field_name: "Give a non-empty name."})
+    if len(value) > NAME_MAX_LENGTH:
+        raise LineageError(
+            {field_name: f"Names are at most {NAME_MAX_LENGTH} characters; this one has {len(value)}."}
+        )
+    if "\x00" in value:
+        raise LineageError({field_name: "Names may not contain NUL characters."})
+    return value
+
+
+def _parse_state(state: RunState | str) -> RunState:
+    try:
+        return RunState(state)
+    except ValueError:
+        choices = ", ".join(s.value for s in RunState)
+        raise LineageError({"state": f"Unknown run state {state!r}; use one of {choices}."}) from None
+
+
+def _parse_run_id(run_id: uuid.UUID | str | None) -> uuid.UUID:
+    if run_id is None:
+        return uuid.uuid4()
+    if isinstance(run_id, uuid.UUID):
+        return run_id
+    try:
+        return uuid.UUID(str(run_id))
+    except ValueError:
+        raise LineageError({"run_id": f"Run ids are UUIDs, e.g. {uuid.uuid4()}; got {run_id!r}."}) from None
+
+
+def _merge_facets(stored: dict[str, Any], reported: dict[str, Any]) -> dict[str, Any]:
+    """Stored facets updated with the reported ones; a facet reported as ``{"_deleted": true}`` is removed."""
+    merged = dict(stored)
+    for name, value in reported.items():
+        if isinstance(value, dict) and value.get("_deleted") is True:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _link_internal_dataset(project: Project, ref: DatasetRef) -> int | None:
+    """The Modelworks dataset a ref stands for: its own id, or by name in the project's namespace.
+
+    Datasets of other projects are never linked (the node would reveal them to this project).
+    """
+    from modelworks.datasets.models import Dataset
+
+    if ref.dataset_id is not None:
+        if not Dataset.objects.filter(pk=ref.dataset_id, project=project).exists():
+            raise LineageError({"dataset": f"Dataset {ref.dataset_id} is not in project '{project.slug}'."})
+        return ref.dataset_id
+    if ref.namespace == internal_namespace(project.slug):
+        return Dataset.objects.filter(project=project, name=ref.name).values_list("pk", flat=True).first()
+    return None
+
+
+def upsert_dataset(project: Project, ref: DatasetRef) -> LineageDataset:
+    """The project's node for ``ref``, created or updated with what the ref knows."""
+    _check_name("namespace", ref.namespace)
+    _check_name("name", ref.name)
+    dataset_id = _link_internal_dataset(project, ref)
+    node = None
+    if dataset_id is not None:
+        node = LineageDataset.objects.filter(project=project, dataset_id=dataset_id).first()
+    if node is None:
+        node, _ = LineageDataset.objects.get_or_create(
+            project=project,
+            key=node_key(ref.namespace, ref.name),
+            defaults={"namespace": ref.namespace, "name": ref.name},
+        )
+    if dataset_id is not None and node.dataset_id is None:
+        node.dataset_id = dataset_id
+    if ref.columns is not None:
+        node.columns = [c.as_dict() for c in ref.columns]
+    elif dataset_id is not None and not node.columns:
+        # A producer naming a Modelworks dataset rarely sends its schema: the dataset knows it.
+        known = DatasetRef.of(node.dataset).columns
+        node.columns = [c.as_dict() for c in known or ()]
+    if ref.description:
+        node.description = ref.description
+    if ref.source_name:
+        node.source_name = ref.source_name
+    if ref.source_uri:
+        node.source_uri = ref.source_uri
+    node.facets = _merge_facets(node.facets, ref.facets)
+    node.save()
+    return node
+
+
+def upsert_job(project: Project, spec: JobSpec) -> LineageJob:
+    """The project's node for the job ``spec`` names, created or updated."""
+    _check_name("job_namespace", spec.namespace)
+    _check_name("job_name", spec.name)
+    job, _ = LineageJob.objects.get_or_create(
+        project=project,
+        key=node_key(spec.namespace, spec.name),
+        defaults={"namespace": spec.namespace, "name": spec.name, "kind": spec.kind},
+    )
+    for attr in ("description", "sql", "sql_dialect", "job_type"):
+        value = getattr(spec, attr)
+        if value is not None:
+            setattr(job, attr, value)
+    job.facets = _merge_facets(job.facets, spec.facets)
+    job.save()
+    return job
+
+
+def upsert_run(
+    project: Project,
+    job: LineageJob,
+    run_id: uuid.UUID,
+    state: RunState,
+    *,
+    event_time: datetime,
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    facets: dict[str, Any] | None = None,
+) -> LineageRun:
+    """The run ``run_id`` of ``job``, moved to ``state`` unless it already ended (events may arrive late)."""
+    run = LineageRun.objects.select_for_update().filter(project=project, run_id=run_id).first()
+    if run is None:
+        run = LineageRun(project=project, job=job, run_id=run_id, state=state)
+    elif run.job_id != job.pk:
+        raise RunConflictError(
+            {"run_id": f"Run {run_id} belongs to job '{run.job.name}', not '{job.name}'; use a new run id."}
+        )
+    elif state.is_final or not (RunState(run.state).is_final or state == RunState.OTHER):
+        # A late START/RUNNING does not reopen an ended run; OTHER only adds facets.
+        run.state = state
+    run.started_at = run.started_at or started_at
+    run.ended_at = ended_at or run.ended_at
+    if run.last_event_at is None or event_time > run.last_event_at:
+        run.last_event_at = event_time
+    run.facets = _merge_facets(run.facets, facets or {})
+    run.save()
+    return run
+
+
+def _link(
+    project: Project,
+    job: LineageJob,
+    run: LineageRun | None,
+    nodes: Iterable[tuple[LineageDataset, dict[str, Any]]],
+    direction: EdgeDirection,
+) -> None:
+    for node, facets in nodes:
+        edge, created = LineageEdge.objects.get_or_create(
+            project=project, job=job, run=run, dataset=node, direction=direction, defaults={"facets": facets}
+        )
+        if not created and facets:
+            edge.facets = _merge_facets(edge.facets, facets)
+            edge.save(update_fields=["facets", "updated_at"])
+
+
+def _replace_column_edges(
+    project: Project, job: LineageJob | None, run: LineageRun | None, edges: Sequence[ColumnEdge]
+) -> None:
+    """Store ``edges``; for each output dataset they describe, they replace the job's earlier ones."""
+    nodes: dict[tuple[str, str], LineageDataset] = {}
+
+    def node_of(value: Any) -> LineageDataset:
+        ref = as_ref(value)
+        if ref.identity not in nodes:
+            nodes[ref.identity] = upsert_dataset(project, ref)
+        return nodes[ref.identity]
+
+    rows: list[ColumnLineageEdge] = []
+    outputs: set[int] = set()
+    for edge in edges:
+        output = node_of(edge.output)
+        outputs.add(output.pk)
+        _check_name("column", edge.column)
+        for source in edge.inputs:
+            _check_name("input column", source.column)
+            rows.append(
+                ColumnLineageEdge(
+                    project=project,
+                    job=job,
+                    run=run,
+                    output_dataset=output,
+                    output_column=edge.column,
+                    input_dataset=node_of(source.dataset),
+                    input_column=source.column,
+                    transformation_type=(source.transformation_type or "")[:32].upper(),
+                    transformation_subtype=(source.transformation_subtype or "")[:32].upper(),
+                    description=source.description or "",
+                    masking=bool(source.masking),
+                )
+            )
+    ColumnLineageEdge.objects.filter(project=project, job=job, output_dataset_id__in=outputs).delete()
+    ColumnLineageEdge.objects.bulk_create(rows)
+
+
+def _datasets(
+    project: Project, refs: Sequence[Any], facets: Sequence[dict[str, Any]] | None
+) -> list[tuple[LineageDataset, dict[str, Any]]]:
+    return [
+        (upsert_dataset(project, as_ref(ref)), (facets[i] if facets else {}) or {})
+        for i, ref in enumerate(refs)
+    ]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One report of a run, with every time explicit (see ``record_run`` for the fields)."""
+
+    job: JobSpec
+    run_id: uuid.UUID
+    state: RunState
+    event_time: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    inputs: Sequence[DatasetRef | Any] = ()
+    outputs: Sequence[DatasetRef | Any] = ()
+    column_lineage: Sequence[ColumnEdge] = ()
+    run_facets: dict[str, Any] = field(default_factory=dict)
+    input_facets: Sequence[dict[str, Any]] | None = None
+    output_facets: Sequence[dict[str, Any]] | None = None
+
+
+@transaction.atomic
+def apply_run_report(project: Project, report: RunReport) -> LineageRun:
+    """Store one report of a run: its job, its state, the datasets it read and wrote, column edges."""
+    job_node = upsert_job(project, report.job)
+    run = upsert_run(
+        project,
+        job_node,
+        report.run_id,
+        report.state,
+        event_time=report.event_time,
+        started_at=report.started_at,
+        ended_at=report.ended_at,
+        facets=report.run_facets,
+    )
+    _link(project, job_node, run, _datasets(project, report.inputs, report.input_facets), EdgeDirection.INPUT)
+    _link(
+        project, job_node, run, _datasets(project, report.outputs, report.output_facets), EdgeDirection.OUTPUT
+    )
+    if report.column_lineage:
+        _replace_column_edges(project, job_node, run, report.column_lineage)
+    return run
+
+
+def record_run(
+    project: Project,
+    job_name: str,
+    *,
+    inputs: Sequence[DatasetRef | Any] = (),
+    outputs: Sequence[DatasetRef | Any] = (),
+    column_lineage: Sequence[ColumnEdge] = (),
+    run_id: uuid.UUID | str | None = None,
+    state: RunState | str = RunState.COMPLETED,
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    job: JobSpec | None = None,
+    description: str | None = None,
+    sql: str | None = None,
+) -> LineageRun:
+    """Record that a run of job ``job_name`` read ``inputs`` and wrote ``outputs``.
+
+    Args:
+        project: the project the job, the run and every node belong to.
+        job_name: the job, e.g. ``"recipe/prepare_flights"``, in namespace ``modelworks://<slug>``.
+        inputs: datasets read: ``DatasetRef`` or ``datasets.Dataset`` objects.
+        outputs: datasets written.
+        column_lineage: how output columns derive from input columns (``ColumnEdge``).
+        run_id: the run's UUID; a new one when omitted. Reporting the same id again updates the run.
+        state: ``running``, ``completed``, ``failed``, ``aborted`` or ``other``; an ended run keeps
+            its final state when a late ``running`` report arrives.
+        started_at: when the run started (default: now, for a run not seen before).
+        ended_at: when it ended (default: now, for a final state).
+        job: the job's namespace, kind and facets, to report a job outside ``modelworks://<slug>``.
+        description: what the job does (kept on the job).
+        sql: the job's query, when it is SQL (kept on the job).
+
+    Returns:
+        The run.
+
+    Raises:
+        LineageError: a name is empty or too long, the state is unknown, the run id is not a UUID,
+            or a Modelworks dataset belongs to another project.
+        RunConflictError: the run id already belongs to another job of the project.
+    """
+    now = timezone.now()
+    run_state = _parse_state(state)
+    spec = job or JobSpec(
+        namespace=internal_namespace(project.slug), name=job_name, description=description, sql=sql
+    )
+    report = RunReport(
+        job=spec,
+        run_id=_parse_run_id(run_id),
+        state=run_state,
+        event_time=ended_at or now,
+        started_at=started_at or now,
+        ended_at=ended_at or (now if run_state.is_final else None),
+        inputs=inputs,
+        outputs=outputs,
+        column_lineage=column_lineage,
+    )
+    return apply_run_report(project, report)
+
+
+@transaction.atomic
+def record_job(
+    project: Project,
+    job: JobSpec,
+    *,
+    inputs: Sequence[DatasetRef | Any] = (),
+    outputs: Sequence[DatasetRef | Any] = (),
+    column_lineage: Sequence[ColumnEdge] = (),
+) -> LineageJob:
+    """Record what a job reads and writes, independently of any run (OpenLineage ``JobEvent``)."""
+    job_node = upsert_job(project, job)
+    _link(project, job_node, None, _datasets(project, inputs, None), EdgeDirection.INPUT)
+    _link(project, job_node, None, _datasets(project, outputs, None), EdgeDirection.OUTPUT)
+    if column_lineage:
+        _replace_column_edges(project, job_node, None, column_lineage)
+    return job_node
+
+
+@transaction.atomic
+def record_dataset(
+    project: Project, dataset: DatasetRef, *, column_lineage: Sequence[ColumnEdge] = ()
+) -> LineageDataset:
+    """Record what is known of a dataset (OpenLineage ``DatasetEvent``): schema, description, source."""
+    node = upsert_dataset(project, dataset)
+    if column_lineage:
+        _replace_column_edges(project, None, None, column_lineage)
+    return node

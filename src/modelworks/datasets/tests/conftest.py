@@ -1,0 +1,20 @@
+"""Fixtures of the dataset tests: the real PostgreSQL and S3 servers, and a fresh instance home per
+test (so a test can check that nothing was left behind in the store or the uploads folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modelworks.connections.tests.servers import postgres_source, s3_server  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(autouse=True)
+def fresh_home(settings: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Point MODELWORKS_HOME (uploads, keys) and the data store at folders of this test only."""
+    home = tmp_path / "home"
+    home.mkdir()
+    settings.MODELWORKS_HOME = home  # type: ignore[attr-defined]
+    settings.MODELWORKS_DATA_DIR = home / "data"  # type: ignore[attr-defined]
+    return home
