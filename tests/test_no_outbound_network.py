@@ -47,7 +47,7 @@ EXEMPT_FILES = {
 }
 
 # Pages reached through HTMX rather than links: each is exercised below by the action that asks for it.
-REACHED_BY_HTMX = {"core:job_live", "core:member_search"}
+REACHED_BY_HTMX = {"core:job_live", "core:member_search", "datasets:import_items"}
 
 URL_IN_TEXT = re.compile(rb"""https?://[^\s"'<>()\\`]+""")
 
@@ -78,6 +78,21 @@ SEED = textwrap.dedent(
                outputs=[DatasetRef("postgres://warehouse:5432", "public.clean_flights")])
     Dataset.objects.create(project=project, name="airports", description="Reference list of airports.",
                            tags=["reference"], owner=admin)
+    # A dataset imported by the worker from an upload, a project connection and a shared one (both
+    # pointing at a closed loopback port: nothing is reached, and the pages show them).
+    from modelworks.connections import services as connections
+    from modelworks.datasets import services as datasets
+    from modelworks.datasets.storage import new_upload_path
+    upload_id, upload_file = new_upload_path()
+    upload_file.write_bytes(b"flight,carrier,dep_delay\\nAF1,AF,5\\nLH7,LH,45\\nBA3,BA,\\n")
+    datasets.submit_upload_import(actor=admin, project=project, upload_id=upload_id, file_name="flights.csv",
+                                  name="flights")
+    connections.create_connection(actor=admin, project=project, name="Warehouse", kind="postgresql",
+                                  config={"host": "127.0.0.1", "port": 1, "database": "sales", "user": "reader"},
+                                  secrets={"password": "Warehouse-Secret-1"})
+    connections.create_connection(actor=admin, project=None, name="Lake", kind="s3",
+                                  config={"bucket": "raw", "endpoint_url": "http://127.0.0.1:1"},
+                                  shared_with=[project])
     # Still running while the pages are visited, so the job page polls its live fragment.
     enqueue("core.diagnostic", title="Long diagnostic", project=project, created_by=admin,
             params={"seconds": 120, "steps": 120})
@@ -197,7 +212,15 @@ def _crawl(page: Any, base: str) -> dict[str, int]:
     seen = set(queue)
     while queue and len(visited) < MAX_PAGES:
         url = queue.popleft()
-        response = page.goto(url, wait_until="load")
+        if urlsplit(url).path.endswith((".csv", ".parquet")):  # a download, not a page: fetch it
+            visited[url] = page.context.request.get(url, max_redirects=0).status
+            continue
+        if urlsplit(url).path == "/api/v1/docs":
+            # Swagger UI fetches the schema after the page has loaded; it is big: wait for it.
+            with page.expect_response(lambda r: "/api/v1/openapi.json" in r.url, timeout=20_000):
+                response = page.goto(url, wait_until="load")
+        else:
+            response = page.goto(url, wait_until="load")
         page.wait_for_timeout(150)  # let HTMX polls and deferred scripts run
         visited[url] = response.status if response else 0
         for link in _same_origin_links(page, base):
@@ -208,11 +231,16 @@ def _crawl(page: Any, base: str) -> dict[str, int]:
 
 
 def _exercise_htmx_fragments(page: Any) -> None:
-    """The pages only HTMX asks for: the member search (as one types) and a running job's live panel."""
+    """The pages only HTMX asks for: the member search (as one types), a connection's tables (on a
+    click) and a running job's live panel."""
     page.goto("/projects/flight-delays/")
     with page.expect_response(lambda r: "/members/search/" in r.url) as searched:
         page.get_by_label("Add a user or group").type("ma")
     assert searched.value.status == 200
+    page.goto("/projects/flight-delays/datasets/import/")
+    with page.expect_response(lambda r: "/datasets/import/items/" in r.url) as items:
+        page.get_by_role("button", name="Show tables and files").click()
+    assert items.value.status == 200
     page.goto("/projects/flight-delays/jobs/?state=running")
     with page.expect_response(lambda r: "/live/" in r.url, timeout=5000) as live:
         page.get_by_role("link", name="Long diagnostic").click()

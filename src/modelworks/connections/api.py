@@ -165,10 +165,11 @@ def connections_test(request: HttpRequest, slug: str, connection_id: int) -> dic
 
 @router.get(
     "/projects/{slug}/connections/{connection_id}/items",
-    response=responses({200: list[SourceItemOut]}, 403, 404, 409),
+    response=responses({200: list[SourceItemOut]}, 403, 404, 422),
     operation_id="connections_items",
     summary="List the tables or files of a connection",
 )
+@paginate
 def connections_items(
     request: HttpRequest, slug: str, connection_id: int, prefix: str = ""
 ) -> list[dict[str, Any]]:

@@ -135,6 +135,7 @@ def datasets_profile_run(request: HttpRequest, slug: str, dataset_id: int, numbe
     response=responses({200: None}, 404),
     operation_id="datasets_export",
     summary="Export a version as CSV",
+    openapi_extra={"responses": {200: {"description": "The CSV file.", "content": {"text/csv": {}}}}},
 )
 def datasets_export(request: HttpRequest, slug: str, dataset_id: int, number: int) -> FileResponse:
     """The version as UTF-8 CSV, safe to open in a spreadsheet (cells starting with = + - @ are

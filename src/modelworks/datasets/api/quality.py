@@ -32,10 +32,11 @@ def _rule(request: HttpRequest, slug: str, dataset_id: int, rule_id: int, needed
 
 @router.get(
     _RULES,
-    response=responses({200: list[RuleOut]}, 404),
+    response=responses({200: list[RuleOut]}, 404, 422),
     operation_id="quality_rules_list",
     summary="List quality rules",
 )
+@paginate
 def quality_rules_list(request: HttpRequest, slug: str, dataset_id: int) -> QuerySet:
     """The dataset's rules (readers and above)."""
     return get_dataset(request.user, slug, dataset_id)[1].rules.all()
