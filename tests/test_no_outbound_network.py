@@ -78,8 +78,8 @@ SEED = textwrap.dedent(
                outputs=[DatasetRef("postgres://warehouse:5432", "public.clean_flights")])
     Dataset.objects.create(project=project, name="airports", description="Reference list of airports.",
                            tags=["reference"], owner=admin)
-    # A dataset imported by the worker from an upload, a project connection and a shared one (both
-    # pointing at a closed loopback port: nothing is reached, and the pages show them).
+    # A dataset imported by the worker from an upload, a project connection (at a closed loopback
+    # port) and a shared S3 one. Pages only show them; nothing here asks them for data.
     from modelworks.connections import services as connections
     from modelworks.datasets import services as datasets
     from modelworks.datasets.storage import new_upload_path
@@ -91,7 +91,7 @@ SEED = textwrap.dedent(
                                   config={"host": "127.0.0.1", "port": 1, "database": "sales", "user": "reader"},
                                   secrets={"password": "Warehouse-Secret-1"})
     connections.create_connection(actor=admin, project=None, name="Lake", kind="s3",
-                                  config={"bucket": "raw", "endpoint_url": "http://127.0.0.1:1"},
+                                  config={"bucket": "raw", "region": "eu-west-1"},
                                   shared_with=[project])
     # Still running while the pages are visited, so the job page polls its live fragment.
     enqueue("core.diagnostic", title="Long diagnostic", project=project, created_by=admin,
@@ -238,6 +238,7 @@ def _exercise_htmx_fragments(page: Any) -> None:
         page.get_by_label("Add a user or group").type("ma")
     assert searched.value.status == 200
     page.goto("/projects/flight-delays/datasets/import/")
+    page.get_by_label("Connection").select_option(label="Warehouse (PostgreSQL)")
     with page.expect_response(lambda r: "/datasets/import/items/" in r.url) as items:
         page.get_by_role("button", name="Show tables and files").click()
     assert items.value.status == 200

@@ -30,7 +30,7 @@ _HELP = {
     "host": "Name or address of the server, e.g. db.internal.",
     "user": "Prefer a user that may only read: imports never write to the source.",
     "sslmode": "“prefer” uses TLS when the server offers it; “verify-full” also checks its certificate.",
-    "endpoint_url": "Leave empty for Amazon S3; e.g. https://minio.internal:9000 for MinIO.",
+    "endpoint_url": "Leave empty for Amazon S3; for MinIO or Ceph, the address of its S3 API with scheme and port.",
     "region": "e.g. eu-west-1; often optional for other services.",
 }
 

@@ -37,7 +37,9 @@ def test_create_and_test_a_postgresql_connection_through_the_api(
     assert answer["ok"] is True
     assert re.fullmatch(r"Connected: PostgreSQL 15\.\d+, 2 tables visible", answer["message"])
     tables = expect(api_client(bob).get(url + "/items"), 200)
-    assert [t["name"] for t in tables["items"]] == ["public.orders", "public.regions"] and tables["count"] == 2
+    assert [t["name"] for t in tables["items"]] == ["public.orders", "public.regions"] and tables[
+        "count"
+    ] == 2
     event = AuditEvent.objects.filter(action="connection.tested").latest("id")
     assert event.outcome == "success" and event.actor == bob
     fresh = expect(api_client(bob).get(url), 200)

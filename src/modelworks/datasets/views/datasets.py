@@ -54,9 +54,6 @@ class DatasetListView(ListPageMixin, ProjectPageView):
             .order_by("-updated_at", "name")
         )
 
-    def filter_queryset(self, queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
-        return queryset
-
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(self.list_context())
