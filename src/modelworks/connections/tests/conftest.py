@@ -1,13 +1,12 @@
-"""Fixtures of the connection tests: the real PostgreSQL and S3 servers, and a fresh instance home per
-test (so a test can check that nothing was left behind in the store or the uploads folder)."""
+"""A fresh instance home per test (the connection key file lives there). The real PostgreSQL and S3
+servers come from ``modelworks.connections.tests.servers`` (a plugin the test modules name, so each
+server is started once per session)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-from modelworks.connections.tests.servers import postgres_source, s3_server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(autouse=True)

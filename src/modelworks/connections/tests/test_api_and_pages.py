@@ -15,7 +15,7 @@ from modelworks.core import services as core_services
 from modelworks.core.models import AuditEvent, Project, User
 from modelworks.core.testing.client import ApiClient, expect, expect_error
 
-pytest_plugins = ["modelworks.core.testing.fixtures"]
+pytest_plugins = ["modelworks.core.testing.fixtures", "modelworks.connections.tests.servers"]
 
 ApiFor = Callable[[User | None], ApiClient]
 

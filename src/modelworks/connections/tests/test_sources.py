@@ -10,6 +10,8 @@ import pytest
 from modelworks.connections.sources import PostgresSource, S3Source, SourceError
 from modelworks.connections.tests.servers import ANALYST_PASSWORD, PostgresServer, S3Server
 
+pytest_plugins = ["modelworks.connections.tests.servers"]
+
 
 def _pg(server: PostgresServer, password: str = ANALYST_PASSWORD, **config: object) -> PostgresSource:
     return PostgresSource(server.config(**config), {"password": password})

@@ -20,7 +20,11 @@ from modelworks.datasets.storage import data_store
 from modelworks.datasets.testing import SAMPLE_CSV, make_dataset, run_queued_jobs
 from modelworks.datasets.tests.helpers import leftover_files, parquet_bytes, upload
 
-pytest_plugins = ["modelworks.core.testing.fixtures", "modelworks.core.tests.jobs_fixtures"]
+pytest_plugins = [
+    "modelworks.core.testing.fixtures",
+    "modelworks.core.tests.jobs_fixtures",
+    "modelworks.connections.tests.servers",
+]
 
 ApiFor = Callable[[User | None], ApiClient]
 

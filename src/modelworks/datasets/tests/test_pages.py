@@ -10,7 +10,7 @@ from modelworks.core.models import Job, Project, User
 from modelworks.datasets.models import Dataset
 from modelworks.datasets.testing import make_dataset, run_queued_jobs
 
-pytest_plugins = ["modelworks.core.testing.fixtures"]
+pytest_plugins = ["modelworks.core.testing.fixtures", "modelworks.connections.tests.servers"]
 
 
 def _client(user: User) -> Client:
