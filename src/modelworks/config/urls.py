@@ -13,5 +13,7 @@ urlpatterns = [
     path("", include("modelworks.catalog.urls")),
     path("", include("modelworks.connections.urls")),
     path("", include("modelworks.datasets.urls")),
+    path("", include("modelworks.flows.urls")),
+    path("", include("modelworks.scenarios.urls")),
     path("", include("modelworks.core.urls")),
 ]

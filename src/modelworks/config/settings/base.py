@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "modelworks.connections",
     "modelworks.datasets",
     "modelworks.catalog",
+    "modelworks.flows",
+    "modelworks.scenarios",
 ]
 
 MIDDLEWARE = [

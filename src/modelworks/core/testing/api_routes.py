@@ -19,6 +19,8 @@ from modelworks.connections.testing import (
 from modelworks.core.models import Role
 from modelworks.core.testing.routes import Access, ApiRouteCase, PermissionWorld
 from modelworks.datasets.testing import dataset_args, rule_args
+from modelworks.flows.testing import FLOWS_API_ROUTES
+from modelworks.scenarios.testing import SCENARIOS_API_ROUTES
 
 __all__ = ["API_ROUTES", "EXEMPT_API_OPERATIONS"]
 
@@ -203,6 +205,8 @@ API_ROUTES: list[ApiRouteCase] = [
     ApiRouteCase("quality_run", CONTRIBUTOR, dataset_args, body=lambda w: {}, ok_status=202),
     ApiRouteCase("quality_runs_list", READER, dataset_args),
     # Any other path: signed-in callers get the API's 404 body, anonymous ones 401 like everywhere.
+    *FLOWS_API_ROUTES,
+    *SCENARIOS_API_ROUTES,
     ApiRouteCase("unknown_path", SIGNED_IN, lambda w: {"rest": "no/such/route"}, ok_status=404),
 ]
 

@@ -26,6 +26,8 @@ from modelworks.datasets.testing import (
     rule_page_args,
     version_page_args,
 )
+from modelworks.flows.testing import FLOWS_PAGE_ROUTES
+from modelworks.scenarios.testing import SCENARIOS_PAGE_ROUTES
 
 __all__ = ["EXEMPT_PAGES", "PAGE_ROUTES"]
 
@@ -357,6 +359,8 @@ PAGE_ROUTES: list[PageRouteCase] = [
         method="POST",
         ok_statuses=REDIRECTED,
     ),
+    *FLOWS_PAGE_ROUTES,
+    *SCENARIOS_PAGE_ROUTES,
 ]
 
 # Public on purpose, with the reason. Everything else needs a row above.

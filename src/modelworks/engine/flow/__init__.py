@@ -1,0 +1,1 @@
+"""Flow graphs, build planning and execution (see notes in each module)."""

@@ -1,0 +1,1 @@
+"""The flows app (see docs/architecture.md)."""

@@ -1,0 +1,15 @@
+"""Test helpers of the flows app, and its rows of the generated permission suite.
+
+``FLOWS_API_ROUTES`` and ``FLOWS_PAGE_ROUTES`` are spliced into
+``modelworks.core.testing.api_routes`` and ``page_routes``: every API operation and page of
+this app needs a row, or the meta-test in ``tests/test_route_permissions.py`` fails naming it.
+"""
+
+from __future__ import annotations
+
+from modelworks.core.testing.routes import ApiRouteCase, PageRouteCase
+
+__all__ = ["FLOWS_API_ROUTES", "FLOWS_PAGE_ROUTES"]
+
+FLOWS_API_ROUTES: list[ApiRouteCase] = []
+FLOWS_PAGE_ROUTES: list[PageRouteCase] = []

@@ -1,0 +1,1 @@
+"""The scenarios app (see docs/architecture.md)."""
