@@ -1,4 +1,6 @@
-"""Import a generated CSV: Modelworks ``import_file`` vs ``pandas.read_csv`` + ``to_parquet``.
+"""Import a generated CSV: Modelworks ``import_file`` vs ``pandas.read_csv`` + ``to_parquet`` (the
+peer) vs one bare DuckDB ``COPY (FROM read_csv(...)) TO parquet`` (the raw limit: the same engine
+with none of the checks, type inference or atomic commit that an import does).
 
 Each contender runs in its own fresh Python process; the parent measures its wall time and its peak
 resident memory (``ru_maxrss`` of that child, from ``os.wait4``: exact, no polling gaps). The CSV is
@@ -27,6 +29,7 @@ from _datasets import ensure_dataset
 
 GOAL_SPEED = 5.0
 GOAL_MEMORY = 0.25
+CONTENDERS = ("pandas", "modelworks", "duckdb")
 
 
 def main() -> None:
@@ -42,7 +45,7 @@ def main() -> None:
         "--compression", default="zstd", choices=["zstd", "snappy", "lz4_raw", "uncompressed"]
     )
     parser.add_argument("--no-preserve-order", action="store_true", help="let DuckDB reorder rows (faster)")
-    parser.add_argument("--child", choices=["modelworks", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["modelworks", "pandas", "duckdb"], help=argparse.SUPPRESS)
     parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -55,9 +58,9 @@ def main() -> None:
     with open(csv_path, "rb") as handle:  # warm the page cache for both contenders
         while handle.read(64 << 20):
             pass
-    results: dict[str, list[dict[str, float]]] = {"pandas": [], "modelworks": []}
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in CONTENDERS}
     for _ in range(args.repeat):
-        for name in ("pandas", "modelworks"):
+        for name in CONTENDERS:
             results[name].append(measure(name, csv_path, args))
     report(args, size, results)
 
@@ -100,6 +103,25 @@ def run_child(args: argparse.Namespace) -> dict[str, float]:
             "output_mib": _mib(args.out / "out.parquet"),
         }
 
+    if args.child == "duckdb":
+        import duckdb
+
+        con = duckdb.connect(config={"memory_limit": args.memory_limit})
+        if args.threads:
+            con.execute(f"SET threads = {int(args.threads)}")
+        con.execute(f"SET preserve_insertion_order = {not args.no_preserve_order}")
+        out = args.out / "out.parquet"
+        started = time.perf_counter()
+        rows = con.execute(
+            f"COPY (FROM read_csv(?)) TO '{out}' (FORMAT parquet, COMPRESSION {args.compression})",
+            [str(args.csv)],
+        ).fetchone()
+        return {
+            "seconds": time.perf_counter() - started,
+            "rows": rows[0] if rows else 0,
+            "output_mib": _mib(out),
+        }
+
     from modelworks.engine.io import ImportOptions, LocalStore, import_file
 
     store = LocalStore(args.out / "store")
@@ -135,8 +157,12 @@ def report(args: argparse.Namespace, size: int, results: dict[str, list[dict[str
     header = f"{'contender':<34}{'time (s)':>10}{'CPU (s)':>10}{'peak RSS (MiB)':>16}{'Parquet (MiB)':>15}"
     print(header)
     print("-" * len(header))
-    labels = {"pandas": "pandas read_csv + to_parquet", "modelworks": "modelworks import_file"}
-    for name in ("pandas", "modelworks"):
+    labels = {
+        "pandas": "pandas read_csv + to_parquet",
+        "modelworks": "modelworks import_file",
+        "duckdb": "raw limit: bare DuckDB COPY",
+    }
+    for name in CONTENDERS:
         print(
             f"{labels[name]:<34}{median(name, 'process_wall'):>10.2f}{median(name, 'cpu'):>10.2f}"
             f"{median(name, 'peak_rss_mib'):>16.0f}"
@@ -144,6 +170,8 @@ def report(args: argparse.Namespace, size: int, results: dict[str, list[dict[str
         )
     speed = median("pandas", "process_wall") / median("modelworks", "process_wall")
     memory = median("modelworks", "peak_rss_mib") / median("pandas", "peak_rss_mib")
+    limit = median("pandas", "process_wall") / median("duckdb", "process_wall")
+    overhead = median("modelworks", "process_wall") / median("duckdb", "process_wall")
     print("-" * len(header))
     print(
         f"speed-up (pandas time / modelworks time): {speed:.2f}x   goal >= {GOAL_SPEED:g}x   {_verdict(speed >= GOAL_SPEED)}"
@@ -151,6 +179,8 @@ def report(args: argparse.Namespace, size: int, results: dict[str, list[dict[str
     print(
         f"memory (modelworks peak / pandas peak):  {memory:.2f}    goal <= {GOAL_MEMORY:g}    {_verdict(memory <= GOAL_MEMORY)}"
     )
+    print(f"raw limit speed-up (pandas / bare DuckDB COPY):  {limit:.2f}x on this machine")
+    print(f"modelworks time / raw limit: {overhead:.2f}  (the cost of checks, inference and atomic commit)")
     phases = {
         k: median("modelworks", k) for k in ("check", "convert", "commit") if k in results["modelworks"][0]
     }
