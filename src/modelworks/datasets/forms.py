@@ -128,6 +128,13 @@ class ConnectionImportForm(PageForm):
         label="File",
         help_text="S3: the object key, e.g. exports/orders.parquet.",
     )
+    keep_in_database = forms.BooleanField(
+        required=False,
+        label="Keep the data in the database; recipes on it run there",
+        help_text="PostgreSQL tables only. Recipes on this dataset whose outputs are stored in the same "
+        "connection then run inside PostgreSQL, on the live table. A copy (snapshot) is still kept here "
+        "for exploring, profiling, quality checks and other recipes.",
+    )
     name = forms.CharField(max_length=200, help_text="Name of the new dataset.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -147,6 +154,16 @@ class ConnectionImportForm(PageForm):
                 self.add_error("path", "A PostgreSQL connection reads tables or queries, not files.")
             elif len(given) != 1:
                 self.add_error("table", "Give either a table or a SQL query.")
+            elif data.get("keep_in_database") and given != ["table"]:
+                self.add_error(
+                    "keep_in_database",
+                    "Only a table can stay in its database; a SQL query's result is always copied. "
+                    "Untick this, or import a table.",
+                )
+        elif data.get("keep_in_database"):
+            self.add_error(
+                "keep_in_database", "Only PostgreSQL tables can stay in their database; untick this."
+            )
         elif given != ["path"]:
             self.add_error("path", "Give the key of the file to import from the bucket.")
         return data

@@ -69,6 +69,10 @@ class ImportDatasetJob(BaseJob):
                 f"'{cls.kind}' needs a source whose kind is one of {', '.join(_SOURCE_KEYS)}."
             )
         expected = _SOURCE_KEYS[source["kind"]]
+        if source["kind"] == SourceKind.CONNECTION_TABLE and "keep_in_database" in source:
+            if source["keep_in_database"] is not True:
+                raise InvalidJobParamsError("keep_in_database, when given, must be true.")
+            expected = expected | {"keep_in_database"}
         if set(source) - {"kind"} != expected:
             raise InvalidJobParamsError(
                 f"a {source['kind']} source needs exactly: {', '.join(sorted(expected))}."
@@ -102,6 +106,7 @@ class ImportDatasetJob(BaseJob):
             if dataset is None:
                 raise JobFailed("The dataset was deleted before its new version could be imported.")
         upload = upload_path(source["upload_id"]) if source["kind"] == SourceKind.UPLOAD else None
+        self.location: dict[str, Any] | None = None
         try:
             with store.scratch_dir() as scratch:
                 self.progress(2, "Reading the source")
@@ -143,6 +148,7 @@ class ImportDatasetJob(BaseJob):
                         description=params.get("description", ""),
                         connection=connection,
                         extra_objects=extra,
+                        location=self.location,
                     )
                 except ValidationError as exc:
                     raise JobFailed(" ".join(exc.messages)) from exc
@@ -154,6 +160,13 @@ class ImportDatasetJob(BaseJob):
         self.log(
             f"Version {version.number}: {info.row_count:,} rows, {len(info.columns)} columns, {info.content_hash}."
         )
+        if self.location is not None:
+            self.log(
+                f"Version {version.number} is linked to table {version.location_label} of connection "
+                f"'{connection.name if connection else ''}': recipes on it whose outputs are stored in that "
+                "connection run inside the database, on the live table. The Parquet snapshot taken now "
+                "(with the row count and columns above) serves everything else."
+            )
         self.progress(92, "Checking quality rules")
         run = services.run_quality(
             version, trigger="version_created", actor=self.job.created_by, job=self.job
@@ -238,9 +251,22 @@ class ImportDatasetJob(BaseJob):
             )
             details = {"connection": connection.name, "file_name": table or "query"}
             details.update({"table": table} if table else {"query": query})
+            if table and source.get("keep_in_database"):
+                self.location = _link(reader, connection, table)
+                details["keep_in_database"] = True
             return target, kind, details, connection, "parquet"
         except SourceError as exc:
             raise JobFailed(str(exc)) from exc
+
+
+def _link(reader: Any, connection: Connection, table: str) -> dict[str, Any]:
+    """The ``location`` of a linked import: the table itself (schema and name as the server knows them).
+
+    Raises:
+        SourceError: the table is not there (any more) or cannot be seen by the connection's user.
+    """
+    schema, name = reader.resolve_table(table)
+    return {"connection_id": connection.pk, "schema": schema, "table": name}
 
 
 def _max_bytes() -> int:

@@ -46,7 +46,7 @@ class VersionOut(Schema):
     row_count: int
     byte_size: int
     columns: list[ColumnOut]
-    how: Literal["upload", "connection_table", "sql_query", "s3_path"]
+    how: Literal["upload", "connection_table", "sql_query", "s3_path", "recipe"]
     how_details: dict[str, Any] = Field(description="File name, table, query or S3 path; never credentials.")
     source_format: dict[str, Any]
     import_report: dict[str, Any]
@@ -55,10 +55,27 @@ class VersionOut(Schema):
     quality_status: Literal["not_run", "passed", "warning", "blocked"]
     usable: bool = Field(description="False when a blocking quality rule failed (or has not run yet).")
     job_id: str | None
+    location: dict[str, Any] | None = Field(
+        None,
+        description="connection_id, connection (its name), schema and table: the PostgreSQL table this "
+        "version lives in (a linked import, or a recipe output stored "
+        "in a connection); recipes run there when their inputs and outputs share the connection. The "
+        "version's rows, profile and quality come from its Parquet snapshot, taken when it was made. "
+        "Null: Modelworks storage only.",
+    )
 
     @staticmethod
     def resolve_columns(obj: Any) -> list[dict[str, Any]]:
         return list(obj.schema)
+
+    @staticmethod
+    def resolve_location(obj: Any) -> dict[str, Any] | None:
+        from modelworks.connections.models import Connection
+
+        if not obj.location:
+            return None
+        name = Connection.objects.filter(pk=obj.location.get("connection_id")).values_list("name", flat=True)
+        return {**obj.location, "connection": next(iter(name), "")}
 
     @staticmethod
     def resolve_how_details(obj: Any) -> dict[str, Any]:
@@ -121,6 +138,12 @@ class ConnectionImportIn(InputSchema):
     dataset_id: int | None = Field(None, description="Add a version to this dataset instead.")
     description: str = ""
     options: ImportOptionsIn = Field(default_factory=ImportOptionsIn)
+    keep_in_database: bool = Field(
+        False,
+        description="PostgreSQL tables only: keep the data in the database (a linked import). Recipes on "
+        "the dataset whose outputs are stored in the same connection then run inside PostgreSQL, on the "
+        "live table; a Parquet snapshot is still taken for exploring, profiling and other recipes.",
+    )
 
 
 class ReimportIn(InputSchema):

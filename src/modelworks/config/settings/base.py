@@ -132,7 +132,42 @@ MODELWORKS_JOB_TYPES = {
     "datasets.import": "modelworks.datasets.jobs.ImportDatasetJob",
     "datasets.profile": "modelworks.datasets.jobs.ProfileVersionJob",
     "datasets.quality": "modelworks.datasets.jobs.CheckQualityJob",
+    "flows.build": "modelworks.flows.jobs.BuildFlowJob",
+    "scenarios.run": "modelworks.scenarios.jobs.RunScenarioJob",
 }
+# Functions every `modelworks worker` calls at most every MODELWORKS_PERIODIC_INTERVAL_SECONDS (no
+# arguments; several workers may call them at once, so each must be safe to run concurrently).
+MODELWORKS_PERIODIC_TASKS = ["modelworks.scenarios.scheduler.tick"]
+MODELWORKS_PERIODIC_INTERVAL_SECONDS = 20
+
+# Scenarios (modelworks.scenarios). Job types a scenario's "Run a job" step may start (e.g.
+# "lab.train" once it exists); empty: no such step can be saved.
+MODELWORKS_SCENARIO_JOB_TYPES: list[str] = []
+# A scenario run waits for the jobs its steps start. If such a job is still queued after this many
+# seconds (every worker slot is busy, e.g. with other scenario runs waiting too), the scenario's own
+# process runs it, so scenarios can never deadlock a small pool of workers.
+MODELWORKS_SCENARIO_INLINE_AFTER_SECONDS = 10
+# Notifications make the only outbound calls of the product, and none by default:
+# * webhooks go only to hosts on this allow-list (entries: "hooks.internal.example",
+#   "*.corp.example" for any sub-domain, "10.0.0.0/8" or "192.0.2.7" for addresses); every address
+#   the host resolves to is checked too. Plain http:// only when MODELWORKS_WEBHOOK_ALLOW_HTTP.
+# * e-mail goes only through the SMTP server named by MODELWORKS_SMTP_HOST.
+MODELWORKS_WEBHOOK_ALLOWLIST = INSTANCE.webhook_allowlist
+MODELWORKS_WEBHOOK_ALLOW_HTTP = INSTANCE.webhook_allow_http
+MODELWORKS_WEBHOOK_TIMEOUT_SECONDS = 10
+# The address users reach this instance at (e.g. https://ai.example.org), for links in notifications.
+MODELWORKS_PUBLIC_URL = INSTANCE.public_url
+MODELWORKS_EMAIL_ENABLED = bool(INSTANCE.smtp_host)
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = INSTANCE.smtp_host or "smtp.invalid"  # never contacted while MODELWORKS_EMAIL_ENABLED is off
+EMAIL_PORT = INSTANCE.smtp_port
+EMAIL_HOST_USER = INSTANCE.smtp_user
+EMAIL_HOST_PASSWORD = INSTANCE.smtp_password
+EMAIL_USE_TLS = INSTANCE.smtp_security == "starttls"
+EMAIL_USE_SSL = INSTANCE.smtp_security == "ssl"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = INSTANCE.smtp_from or "modelworks@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

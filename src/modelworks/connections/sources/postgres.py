@@ -2,7 +2,9 @@
 streamed into a Parquet file, so a large table never sits in memory whole.
 
 Imports run in a read-only transaction, and ADBC prepares every statement, so a "SQL query" is one
-statement that cannot change the source database. Give the connection a user that may only read.
+statement that cannot change the source database. Give the connection a user that may only read —
+unless recipe outputs are stored in it (push-down, ``modelworks.flows.services.pushdown``): that needs a
+user who may create tables in the chosen schema, through :meth:`PostgresSource.connect`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from modelworks.connections.sources.base import SSL_MODES, SourceError, TestResu
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["PostgresSource", "quote_table"]
+__all__ = ["PostgresSource", "quote_table", "storable_batch", "storable_schema"]
 
 CONNECT_TIMEOUT_SECONDS = 10
 _LIST_TABLES = (
@@ -76,6 +78,56 @@ class PostgresSource:
             raise SourceError(
                 f"Could not connect to {self.host}:{self.port}: {self._reason(exc)}"
             ) from None  # the chained driver error could carry the connection string
+
+    def connect(self, *, autocommit: bool = False) -> Any:
+        """A DB-API 2 connection (``adbc_driver_postgresql.dbapi``) that may write, for push-down.
+
+        The caller closes it. Transactions are the caller's (``autocommit`` off by default).
+
+        Raises:
+            SourceError: the server could not be reached; the message holds no credential.
+        """
+        import adbc_driver_postgresql.dbapi as pg
+
+        try:
+            return pg.connect(self._uri(), autocommit=autocommit)
+        except Exception as exc:
+            raise SourceError(
+                f"Could not connect to {self.host}:{self.port}: {self._reason(exc)}"
+            ) from None  # the chained driver error could carry the connection string
+
+    def describe_error(self, exc: BaseException) -> str:
+        """The server's reason for ``exc`` in one line, without the driver's prefixes or any secret."""
+        return self._reason(exc)
+
+    def resolve_table(self, name: str) -> tuple[str, str]:
+        """The ``(schema, table)`` that ``name`` (``schema.table`` or ``table``) denotes, if it exists.
+
+        Raises:
+            SourceError: no such table or view the user can see, or the server could not be reached.
+        """
+        con = self._connect()
+        try:
+            cur = con.cursor()
+            cur.execute(
+                "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.oid = pg_catalog.to_regclass($1)",
+                [quote_table(name)],
+            )
+            row = cur.fetchone()
+        except Exception as exc:
+            raise SourceError(
+                f"Table {name!r} of {self.where} could not be found: {self._reason(exc)}"
+            ) from None
+        finally:
+            con.close()
+        if row is None:
+            raise SourceError(
+                f"There is no table {name!r} in {self.where} that user {self.user!r} can see; "
+                "check the name (schema.table) and the user's rights"
+            )
+        return str(row[0]), str(row[1])
 
     def _reason(self, exc: BaseException) -> str:
         """The useful part of a libpq/ADBC message, without the driver's prefixes or any secret."""
@@ -163,10 +215,10 @@ class PostgresSource:
             cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
             cur.execute(sql)
             reader = cur.fetch_record_batch()
-            schema = _storable_schema(reader.schema)
+            schema = storable_schema(reader.schema)
             with pq.ParquetWriter(destination, schema, compression="zstd") as writer:
                 for batch in reader:
-                    writer.write_batch(_storable_batch(batch, schema))
+                    writer.write_batch(storable_batch(batch, schema))
                     rows += batch.num_rows
                     if on_rows is not None:
                         on_rows(rows)
@@ -214,13 +266,15 @@ def _storable_type(field: pa.Field) -> pa.DataType:
     return kind
 
 
-def _storable_schema(schema: pa.Schema) -> pa.Schema:
+def storable_schema(schema: pa.Schema) -> pa.Schema:
+    """The Parquet schema for rows PostgreSQL sent: opaque types become text or numbers (nullable)."""
     import pyarrow as pa
 
     return pa.schema([pa.field(f.name, _storable_type(f), nullable=True) for f in schema])
 
 
-def _storable_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+def storable_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """``batch`` cast to :func:`storable_schema`'s ``schema``."""
     import pyarrow as pa
 
     columns = []

@@ -10,7 +10,8 @@ parent and child never share a socket or an SQLite handle.
 The loop is single-threaded and multiplexes everything with a selector: claim while slots are free →
 read the children's pipes (log lines, progress, outcome) → write them in batches → every second,
 read the flags of the running jobs (cancel requested? still ours?) → every lease/3 seconds, renew
-the leases and reap the jobs of dead workers. SIGTERM/SIGINT stop claiming, let running jobs finish
+the leases and reap the jobs of dead workers → every MODELWORKS_PERIODIC_INTERVAL_SECONDS, call the
+MODELWORKS_PERIODIC_TASKS functions (e.g. the scenarios' scheduler tick). SIGTERM/SIGINT stop claiming, let running jobs finish
 for a grace period, then stop them and queue them again (a second signal stops them at once).
 """
 
@@ -32,6 +33,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from modelworks.core.jobs import store
 from modelworks.core.jobs.process import JobProcess
@@ -69,6 +71,8 @@ class JobWorker:
         self.cancel_grace = float(settings.MODELWORKS_JOB_CANCEL_GRACE_SECONDS)
         self.shutdown_grace = float(settings.MODELWORKS_JOB_SHUTDOWN_GRACE_SECONDS)
         self.running: dict[int, JobProcess] = {}  # by pid
+        self.periodic = _periodic_tasks()
+        self.periodic_interval = float(getattr(settings, "MODELWORKS_PERIODIC_INTERVAL_SECONDS", 30))
         self.selector = selectors.DefaultSelector()
         self._signals = 0
         self._wake_r, self._wake_w = os.pipe()
@@ -115,7 +119,7 @@ class JobWorker:
 
     def _loop(self) -> None:
         now = time.monotonic()
-        next_claim = next_beat = now
+        next_claim = next_beat = next_periodic = now
         next_poll = now + min(self.poll_interval, 1.0)
         next_flush = now + LOG_FLUSH_SECONDS
         shutdown_at: float | None = None
@@ -170,6 +174,9 @@ class JobWorker:
             if now >= next_beat:
                 self._guard(self._heartbeat)
                 next_beat = now + self.lease / 3
+            if self.periodic and shutdown_at is None and now >= next_periodic:
+                self._run_periodic()
+                next_periodic = time.monotonic() + self.periodic_interval
 
     def _guard(self, func: Callable[..., Any], *args: Any, default: Any = None) -> Any:
         """Run a database step; if the database is briefly unavailable, log it and carry on."""
@@ -353,6 +360,15 @@ class JobWorker:
         store.reap_expired()
         store.forget_dead_workers()
 
+    def _run_periodic(self) -> None:
+        """Call each MODELWORKS_PERIODIC_TASKS function; one failing is logged and does not stop the others."""
+        for path, func in self.periodic:
+            try:
+                func()
+            except Exception:
+                logger.exception("Periodic task %s failed in worker %s; it runs again later.", path, self.id)
+                connections.close_all()
+
     # -------------------------------------------------------------------------------------- signals
 
     def _install_signal_handlers(self) -> Callable[[], None]:
@@ -373,6 +389,19 @@ class JobWorker:
                 signal.signal(sig, handler)
 
         return restore
+
+
+def _periodic_tasks() -> list[tuple[str, Callable[[], Any]]]:
+    """The MODELWORKS_PERIODIC_TASKS functions (dotted paths), imported."""
+    tasks = []
+    for path in getattr(settings, "MODELWORKS_PERIODIC_TASKS", []) or []:
+        try:
+            tasks.append((path, import_string(path)))
+        except ImportError as exc:
+            raise ImproperlyConfigured(
+                f"MODELWORKS_PERIODIC_TASKS entry '{path}' cannot be imported: {exc}; fix the dotted path."
+            ) from exc
+    return tasks
 
 
 def run_worker(

@@ -26,7 +26,7 @@ from modelworks.datasets.testing import (
     rule_page_args,
     version_page_args,
 )
-from modelworks.flows.testing import FLOWS_PAGE_ROUTES
+from modelworks.flows.page_testing import FLOWS_PAGE_ROUTES
 from modelworks.scenarios.testing import SCENARIOS_PAGE_ROUTES
 
 __all__ = ["EXEMPT_PAGES", "PAGE_ROUTES"]

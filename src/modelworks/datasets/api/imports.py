@@ -96,7 +96,8 @@ def datasets_upload(
 )
 def datasets_import(request: HttpRequest, slug: str, payload: ConnectionImportIn) -> Status:
     """Import a table or SQL query (PostgreSQL) or a file (S3) into a new dataset or a new version
-    (contributors). Answers 202 with the import job."""
+    (contributors). With ``keep_in_database`` (PostgreSQL tables), the version stays linked to the table
+    so recipes can run inside the database. Answers 202 with the import job."""
     project, _ = get_project(request.user, slug, Role.CONTRIBUTOR)
     connection = Connection.objects.usable_in(project).filter(pk=payload.connection_id).first()
     if connection is None:
@@ -114,6 +115,7 @@ def datasets_import(request: HttpRequest, slug: str, payload: ConnectionImportIn
         name=payload.name,
         description=payload.description,
         options=payload.options.dict(exclude_none=True),
+        keep_in_database=payload.keep_in_database,
         request=request,
     )
     return Status(202, job)

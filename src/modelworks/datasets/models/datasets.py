@@ -20,6 +20,7 @@ class SourceKind(models.TextChoices):
     CONNECTION_TABLE = "connection_table", "Connection table"
     SQL_QUERY = "sql_query", "SQL query"
     S3_PATH = "s3_path", "S3 path"
+    RECIPE = "recipe", "Recipe"
 
 
 _PATH_LIKE = re.compile(r"(^|[\\/])\.\.([\\/]|$)|^[\\/]|^[A-Za-z]:[\\/]")
@@ -119,6 +120,14 @@ class DatasetVersion(models.Model):
 
     Only the quality verdict (``quality_status``, ``usable``) may change after creation: a build must
     refuse a version whose blocking rule failed.
+
+    A version may also *live in a database* (``location``: a table of a PostgreSQL connection): a
+    linked import (the live source table) or a recipe output stored in that connection (a table
+    Modelworks created for this version). Recipes whose inputs and outputs all live in that connection
+    run inside it, on the table. The Parquet object is then a snapshot, a copy taken when the version
+    was made, which everything else reads (explore, profile, quality, Python recipes, DuckDB recipes).
+    A linked source table can change after the import; the version keeps the row count and columns
+    it had then.
     """
 
     MUTABLE_FIELDS = frozenset({"quality_status", "usable"})
@@ -140,6 +149,16 @@ class DatasetVersion(models.Model):
     )
     connection = models.ForeignKey(
         "connections.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text=(
+            "Where this version's data lives in a database: {connection_id, schema, table}. Recipes whose "
+            "inputs and outputs live in the same connection run there, on this table; everything else "
+            "reads the Parquet snapshot (object_id), a copy taken when the version was made."
+        ),
     )
     job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(
@@ -174,6 +193,13 @@ class DatasetVersion(models.Model):
     @property
     def columns(self) -> list[dict[str, Any]]:
         return list(self.schema)
+
+    @property
+    def location_label(self) -> str:
+        """``schema.table`` of the database table this version lives in, or "" (Modelworks storage)."""
+        if not self.location:
+            return ""
+        return f"{self.location.get('schema', '')}.{self.location.get('table', '')}"
 
     @property
     def column_names(self) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.http import HttpRequest
 
 from modelworks.core import audit
@@ -119,7 +120,15 @@ def delete_dataset(dataset: Dataset, *, actor: User, request: HttpRequest | None
             request=request,
             details={"versions": len(object_ids)},
         )
-        dataset.delete()
+        try:
+            dataset.delete()
+        except ProtectedError as exc:
+            # Recipes of the Flow read or write it (their links protect it); name them.
+            users = sorted({str(getattr(obj, "recipe", obj)) for obj in exc.protected_objects})
+            raise ValidationError(
+                f"'{dataset.name}' is used by the recipe(s) {', '.join(repr(u) for u in users)} of the Flow; "
+                "delete those recipes or change their inputs and outputs first."
+            ) from exc
         # Files go only once the rows are gone for good: a rolled-back delete keeps its data.
         transaction.on_commit(lambda: _delete_objects(object_ids))
 

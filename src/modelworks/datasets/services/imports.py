@@ -192,12 +192,19 @@ def submit_connection_import(
     name: str | None = None,
     description: str = "",
     options: Mapping[str, Any] | None = None,
+    keep_in_database: bool = False,
     request: HttpRequest | None = None,
 ) -> Job:
     """Queue an import from a connection: a table or a SQL query (PostgreSQL), or a file (S3).
 
     The job receives the connection's ID only; it decrypts the credentials itself, so they never
     appear in the job's parameters, logs or environment.
+
+    Args:
+        keep_in_database: PostgreSQL tables only: a *linked* import. The new version records the
+            table as its ``location``, so recipes on it whose outputs are stored in the same
+            connection run inside the database, on the live table. A Parquet snapshot is still
+            taken, for everything else (explore, profile, quality, other recipes).
     """
     if not connection.is_usable_in(project):
         raise ValidationError({"connection": "That connection is not available in this project."})
@@ -212,6 +219,13 @@ def submit_connection_import(
     ((what, value),) = chosen.items()
     if "\x00" in value or len(value) > _MAX_QUERY:
         raise ValidationError({what: "This value holds a NUL character or is too long."})
+    if keep_in_database and what != "table":
+        raise ValidationError(
+            {
+                "keep_in_database": "Only a PostgreSQL table can stay in its database; a SQL query or "
+                "a file is always copied into Modelworks storage. Import a table, or leave this unticked."
+            }
+        )
     kind = {"table": SourceKind.CONNECTION_TABLE, "query": SourceKind.SQL_QUERY, "path": SourceKind.S3_PATH}[
         what
     ]
@@ -221,6 +235,8 @@ def submit_connection_import(
         "options": clean_import_options(options),
         "source": {"kind": kind, "connection_id": connection.pk, what: value},
     }
+    if keep_in_database:
+        params["source"]["keep_in_database"] = True
     label = value if what != "query" else "a SQL query"
     target = dataset.name if dataset is not None else params["name"]
     return _submit(
@@ -275,11 +291,15 @@ def create_version(
     description: str = "",
     connection: Connection | None = None,
     extra_objects: tuple[str, ...] = (),
+    location: Mapping[str, Any] | None = None,
 ) -> DatasetVersion:
     """Register a version the engine has stored, creating the dataset when ``dataset`` is None.
 
     Atomic with its audit entries. If anything fails, the stored objects (``info.object_id`` and
     ``extra_objects``, e.g. a kept upload) are deleted, so nothing is left behind.
+
+    ``location`` (``{"connection_id", "schema", "table"}``) says the version's data also lives in
+    that table of a PostgreSQL connection; ``info.object_id`` is then its Parquet snapshot.
 
     Raises:
         ValidationError: the name is taken (a dataset was created meanwhile) or invalid.
@@ -324,6 +344,7 @@ def create_version(
                 how=how,
                 how_details=how_details,
                 connection=connection,
+                location=_clean_location(location),
                 job=job,
                 created_by=actor,
                 # Until its blocking rules have run, a version must not be used by a build.
@@ -352,6 +373,19 @@ def create_version(
         _discard(info.object_id, *extra_objects)
         raise
     return version
+
+
+def _clean_location(location: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``{"connection_id", "schema", "table"}`` checked, or None (Modelworks storage only)."""
+    if not location:
+        return None
+    connection_id, schema, table = (location.get(k) for k in ("connection_id", "schema", "table"))
+    if isinstance(connection_id, bool) or not isinstance(connection_id, int) or connection_id < 1:
+        raise ValueError(f"a version location needs a connection id, got {connection_id!r}")
+    for part in (schema, table):
+        if not isinstance(part, str) or not part or "\x00" in part or len(part) > 63:
+            raise ValueError(f"a version location needs a schema and a table name, got {part!r}")
+    return {"connection_id": connection_id, "schema": schema, "table": table}
 
 
 def _discard(*object_ids: str) -> None:

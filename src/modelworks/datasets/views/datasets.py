@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from modelworks.core.forms import add_service_error
@@ -184,7 +186,11 @@ class DatasetDeleteView(DatasetSettingsView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         name = self.dataset.name
-        services.delete_dataset(self.dataset, actor=request.user, request=request)
+        try:
+            services.delete_dataset(self.dataset, actor=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(reverse("datasets:settings", args=[self.project.slug, self.dataset.pk]))
         return done(request, reverse("datasets:list", args=[self.project.slug]), f"Dataset “{name}” deleted.")
 
 

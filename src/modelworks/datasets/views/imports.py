@@ -113,6 +113,7 @@ class ConnectionImportView(ProjectPageView):
                     path=data.get("path"),
                     name=data["name"],
                     description=data.get("description", ""),
+                    keep_in_database=bool(data.get("keep_in_database")),
                     request=request,
                 )
             except ValidationError as exc:

@@ -1,1 +1,118 @@
-"""Flow graphs, build planning and execution (see notes in each module)."""
+"""The Flow engine: the graph of recipes and datasets, build planning, and running the steps.
+
+* :mod:`~modelworks.engine.flow.graph`: :class:`FlowGraph` (checked: no loops, one producer per
+  dataset, every input exists), walks up and down, and :meth:`FlowGraph.layout` for the UI.
+* :mod:`~modelworks.engine.flow.plan`: recipe fingerprints and :func:`plan_build` (what runs, why).
+* :mod:`~modelworks.engine.flow.runner`: :func:`run_plan` runs a plan's steps, independent branches
+  in parallel, with failure isolation, cancel and progress events.
+* :mod:`~modelworks.engine.flow.execute`: one compiled recipe in DuckDB over Parquet files, or inside
+  PostgreSQL in one transaction.
+* :mod:`~modelworks.engine.flow.lineage`: OpenLineage column-level lineage facets.
+* :mod:`~modelworks.engine.flow.pipeline`: virtual datasets, computed inside the recipes that read
+  them (a chain of recipes compiled into one query).
+
+This package never imports Django; the ``flows`` app persists plans and outcomes.
+"""
+
+from __future__ import annotations
+
+from modelworks.engine.flow.errors import (
+    BlockedInputError,
+    CycleError,
+    DuplicateProducerError,
+    DuplicateRecipeError,
+    ExecutionError,
+    FlowError,
+    GraphError,
+    InvalidRecipeNodeError,
+    MissingInputError,
+    PlanError,
+    PostgresExecutionError,
+    QueryError,
+    StepCancelledError,
+    StepTimeoutError,
+    UnknownDatasetError,
+)
+from modelworks.engine.flow.execute import input_alias, relations_for, run_in_duckdb, run_in_postgres
+from modelworks.engine.flow.graph import FlowGraph, RecipeNode
+from modelworks.engine.flow.layout import FlowLayout, LayoutEdge, LayoutNode, layout_flow
+from modelworks.engine.flow.lineage import lineage_facets
+from modelworks.engine.flow.pipeline import (
+    REASON_VIRTUAL,
+    CompiledPipeline,
+    PipelinedFlow,
+    PipelineRecipe,
+    VirtualDatasetError,
+    compile_pipeline,
+    pipeline_flow,
+    pipelined_fingerprints,
+    plan_pipelined_build,
+)
+from modelworks.engine.flow.plan import (
+    ENGINE_VERSION,
+    REASON_CHANGED,
+    REASON_FORCED,
+    REASON_NEVER_BUILT,
+    REASON_UP_TO_DATE,
+    REASON_UPSTREAM,
+    BuildPlan,
+    PlannedStep,
+    SkippedStep,
+    fingerprint,
+    plan_build,
+)
+from modelworks.engine.flow.runner import BuildEvent, BuildOutcome, StepOutcome, StepResult, run_plan
+
+__all__ = [
+    "ENGINE_VERSION",
+    "REASON_CHANGED",
+    "REASON_FORCED",
+    "REASON_NEVER_BUILT",
+    "REASON_UPSTREAM",
+    "REASON_UP_TO_DATE",
+    "REASON_VIRTUAL",
+    "BlockedInputError",
+    "BuildEvent",
+    "BuildOutcome",
+    "BuildPlan",
+    "CompiledPipeline",
+    "CycleError",
+    "DuplicateProducerError",
+    "DuplicateRecipeError",
+    "ExecutionError",
+    "FlowError",
+    "FlowGraph",
+    "FlowLayout",
+    "GraphError",
+    "InvalidRecipeNodeError",
+    "LayoutEdge",
+    "LayoutNode",
+    "MissingInputError",
+    "PipelineRecipe",
+    "PipelinedFlow",
+    "PlanError",
+    "PlannedStep",
+    "PostgresExecutionError",
+    "QueryError",
+    "RecipeNode",
+    "SkippedStep",
+    "StepCancelledError",
+    "StepOutcome",
+    "StepResult",
+    "StepTimeoutError",
+    "UnknownDatasetError",
+    "VirtualDatasetError",
+    "compile_pipeline",
+    "fingerprint",
+    "input_alias",
+    "layout_flow",
+    "lineage_facets",
+    "pipeline_flow",
+    "pipelined_fingerprints",
+    "plan_build",
+    "plan_pipelined_build",
+    "relations_for",
+    "run_in_duckdb",
+    "run_in_postgres",
+    "run_plan",
+]

@@ -1,5 +1,45 @@
-"""Models of the flows app."""
+"""Models of the flows app: recipes (with ordered inputs and outputs) and builds. Import from here."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from modelworks.flows.models.builds import (
+    FINISHED_BUILD_STATES,
+    LOG_CAP,
+    Build,
+    BuildQuerySet,
+    BuildStatus,
+    BuildStep,
+    BuildTrigger,
+    StepEngine,
+    StepStatus,
+)
+from modelworks.flows.models.history import RecipeRevision, RecipeRevisionQuerySet, RevisionChange
+from modelworks.flows.models.recipes import (
+    Recipe,
+    RecipeInput,
+    RecipeKind,
+    RecipeOutput,
+    RecipeQuerySet,
+    spec_digest,
+)
+
+__all__ = [
+    "FINISHED_BUILD_STATES",
+    "LOG_CAP",
+    "Build",
+    "BuildQuerySet",
+    "BuildStatus",
+    "BuildStep",
+    "BuildTrigger",
+    "Recipe",
+    "RecipeInput",
+    "RecipeKind",
+    "RecipeOutput",
+    "RecipeQuerySet",
+    "RecipeRevision",
+    "RecipeRevisionQuerySet",
+    "RevisionChange",
+    "StepEngine",
+    "StepStatus",
+    "spec_digest",
+]

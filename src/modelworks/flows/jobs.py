@@ -1,0 +1,377 @@
+"""Background work of the flows app: ``flows.build``, one build of (part of) a project's flow.
+
+The job plans the build (``build_plan``: which recipes are out of date, and a refusal naming the
+recipe, dataset and rule when a step would read a blocked version), then hands the plan to the
+engine's runner, which runs independent branches in parallel threads
+(``MODELWORKS_FLOW_MAX_PARALLEL``, default 2). Virtual (not stored) datasets are computed inside
+the steps that read them (``services.pipeline``).
+
+Only this job's thread touches the database: the runner announces each step before it starts
+(``step_started``), when the job reads the inputs' current versions; the runner thread compiles
+and runs the step into staged files; when the runner announces the step finished, the job commits
+the files as new versions, runs the outputs' quality rules and records lineage — before any
+downstream step starts, so it reads the new versions. A failed or cancelled step leaves every
+earlier version as it was and no file behind.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from modelworks.core.jobs import BaseJob, InvalidJobParamsError, JobCancelled, JobFailed, enqueue
+from modelworks.datasets.models import Dataset
+from modelworks.datasets.services import run_quality
+from modelworks.datasets.storage import data_store
+from modelworks.flows.models import Build, BuildStatus, BuildStep, Recipe, StepStatus
+from modelworks.flows.services import pipeline
+from modelworks.flows.services.builds import plan_summary
+from modelworks.flows.services.execution import (
+    ExecutedStep,
+    PreparedStep,
+    discard,
+    register_outputs,
+)
+from modelworks.flows.services.graph import flow_graph
+from modelworks.flows.services.lineage import column_edges, record_step
+from modelworks.flows.services.pushdown import drop_tables
+
+__all__ = ["BuildFlowJob"]
+
+_STATUS = {
+    "succeeded": StepStatus.SUCCEEDED,
+    "failed": StepStatus.FAILED,
+    "skipped": StepStatus.SKIPPED,
+    "cancelled": StepStatus.CANCELLED,
+}
+
+
+class BuildFlowJob(BaseJob):
+    """Build the recipes a ``Build`` row asks for (``params = {"build_id": …}``)."""
+
+    kind = "flows.build"
+    title = "Build the flow"
+    # A build is not retried on its own: a failed step is something to fix, and a build can be
+    # submitted again (up-to-date recipes are then skipped).
+    max_attempts = 1
+
+    @classmethod
+    def clean_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        value = params.get("build_id")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidJobParamsError(
+                f"'{cls.kind}' needs build_id, a positive whole number; got {value!r}."
+            )
+        return {"build_id": value}
+
+    # ---------------------------------------------------------------------------------------- run
+
+    def run(self) -> dict[str, Any]:
+        build = Build.objects.select_related("project").filter(pk=self.params["build_id"]).first()
+        if build is None or self.project is None or build.project_id != self.project.pk:
+            raise JobFailed("The build was deleted before it could start.")
+        if build.is_finished:
+            raise JobFailed(f"Build {build.pk} has already ended ({build.status}).")
+        self.build = build
+        build.status, build.started_at = BuildStatus.RUNNING, timezone.now()
+        build.save(update_fields=["status", "started_at", "updated_at"])
+        try:
+            return self._run(build)
+        except JobCancelled:
+            self._finish(BuildStatus.CANCELLED, "Cancelled on request.")
+            raise
+        except JobFailed as exc:
+            self._finish(BuildStatus.FAILED, str(exc))
+            raise
+        except BaseException as exc:
+            self._finish(BuildStatus.FAILED, f"Internal error: {type(exc).__name__}: {exc}")
+            raise
+
+    def _finish(self, status: str, error: str = "") -> None:
+        build = self.build
+        build.status, build.error, build.ended_at = status, error[:5000], timezone.now()
+        build.save(update_fields=["status", "error", "ended_at", "updated_at"])
+        leftover = StepStatus.CANCELLED if status == BuildStatus.CANCELLED else StepStatus.FAILED
+        build.steps.filter(status__in=[StepStatus.PENDING, StepStatus.RUNNING]).update(
+            status=leftover, error=error[:2000] or "The build ended before this step finished."
+        )
+
+    def _run(self, build: Build) -> dict[str, Any]:
+        from modelworks.engine.errors import EngineError
+        from modelworks.engine.flow import run_plan
+
+        project = build.project
+        data_store().clean_stale()
+        self.progress(1, "Planning the build")
+        targets = list(Dataset.objects.filter(project=project, pk__in=build.targets or []))
+        if len(targets) != len(set(build.targets or [])):
+            raise JobFailed(
+                "A dataset this build should bring up to date was deleted; submit the build again."
+            )
+        try:
+            graph = flow_graph(project)
+            plan = pipeline.pipelined_build_plan(project, targets=targets, force=build.force, graph=graph)
+        except EngineError as exc:
+            raise JobFailed(exc.message) from exc
+        labels = {key: graph.label(key) for key in graph.datasets}
+        build.plan = plan_summary(plan, labels)
+        build.save(update_fields=["plan", "updated_at"])
+        recipes = {str(r.pk): r for r in Recipe.objects.filter(project=project).with_links()}
+        self.steps: dict[str, BuildStep] = {}
+        for position, planned in enumerate(plan.steps):
+            self.steps[planned.recipe_id] = BuildStep.objects.create(
+                build=build,
+                recipe=recipes[planned.recipe_id],
+                recipe_name=planned.name,
+                position=position,
+                reason=planned.reason,
+                fingerprint=planned.fingerprint or "",
+            )
+        for offset, skipped in enumerate(plan.skipped):
+            BuildStep.objects.create(
+                build=build,
+                recipe=recipes.get(skipped.recipe_id),
+                recipe_name=skipped.name,
+                position=len(plan.steps) + offset,
+                status=StepStatus.UP_TO_DATE,
+                reason=skipped.reason,
+                fingerprint=skipped.fingerprint or "",
+            )
+        if not plan.steps:
+            self._finish(BuildStatus.SUCCEEDED)
+            self._report(100, "Everything is up to date")
+            return {"build_id": build.pk, "status": "succeeded", "ran": 0, "up_to_date": len(plan.skipped)}
+        self.log(
+            f"Build {build.pk}: {len(plan.steps)} step(s) to run, {len(plan.skipped)} up to date: "
+            + ", ".join(f"{s.name} ({s.reason})" for s in plan.steps)
+        )
+        self.recipes = recipes
+        self._plan_steps = plan.steps
+        self.prepared: dict[str, PreparedStep] = {}
+        self.executed: dict[str, ExecutedStep] = {}
+        self.blocked_outputs: dict[int, str] = {}
+        self.run_ids: dict[str, uuid.UUID] = {}
+        self.started_at: dict[str, datetime] = {}
+        self.register_errors: dict[str, str] = {}
+        self.cancel_flag = threading.Event()
+        outcome = run_plan(
+            plan,
+            self._execute,
+            max_parallel=int(getattr(settings, "MODELWORKS_FLOW_MAX_PARALLEL", 2)),
+            cancelled=self._cancel_requested,
+            on_event=self._on_event,
+        )
+        for step_outcome in outcome.steps:
+            self._record_outcome(step_outcome)
+        failed = [s for s in build.steps.all() if s.status == StepStatus.FAILED]
+        if failed:
+            first = failed[0]
+            message = f"Recipe '{first.recipe_name}' failed: {first.error}"
+            if len(failed) > 1:
+                message += f" ({len(failed) - 1} more step(s) failed)"
+            raise JobFailed(message)
+        if outcome.status == "cancelled":
+            raise JobCancelled("Cancelled on request.")
+        self._finish(BuildStatus.SUCCEEDED)
+        self._report(100, f"Built {len(plan.steps)} recipe(s)")
+        return {
+            "build_id": build.pk,
+            "status": "succeeded",
+            "ran": len(plan.steps),
+            "up_to_date": len(plan.skipped),
+            "rows": {s.recipe_name: s.rows for s in build.steps.filter(status=StepStatus.SUCCEEDED)},
+        }
+
+    # ------------------------------------------------------------------- runner callbacks (job thread)
+
+    def _cancel_requested(self) -> bool:
+        try:
+            self.check_cancelled()
+        except JobCancelled:
+            self.cancel_flag.set()
+        return self.cancel_flag.is_set()
+
+    def _on_event(self, event: Any) -> None:
+        step = self.steps[event.recipe_id]
+        if event.kind == "step_started":
+            self._start(event.recipe_id, step)
+        elif event.kind == "step_finished":
+            self._register(event.recipe_id, step)
+        if not self._report(2 + 96 * event.progress, f"{event.name}: {event.kind.removeprefix('step_')}"):
+            self.cancel_flag.set()
+
+    def _report(self, percent: float, message: str) -> bool:
+        """Report progress; False when cancellation was asked (the runner then stops launching)."""
+        try:
+            self.progress(percent, message)
+        except JobCancelled:
+            return False
+        return True
+
+    def _start(self, recipe_id: str, step: BuildStep) -> None:
+        recipe = self.recipes[recipe_id]
+        reason = None
+        for dataset in recipe.input_datasets:
+            if dataset.pk in self.blocked_outputs:
+                reason = self.blocked_outputs[dataset.pk]
+        upstream_error = next(
+            (self.register_errors[r] for r in self.register_errors if r in self._dependencies(recipe_id)),
+            None,
+        )
+        if upstream_error:
+            reason = upstream_error
+        try:
+            prepared = pipeline.prepare_step(recipe, blocked_reason=reason)
+        except Exception as exc:  # the recipe was deleted meanwhile…: the step fails with the reason
+            prepared = PreparedStep(
+                recipe.pk, recipe.name, recipe.kind, {}, [], {}, {}, {}, [], "", "duckdb", blocked=exc
+            )
+        self.prepared[recipe_id] = prepared
+        self.run_ids[recipe_id] = uuid.uuid4()
+        now = timezone.now()
+        self.started_at[recipe_id] = now
+        step.status, step.started_at, step.engine = StepStatus.RUNNING, now, prepared.engine
+        step.fingerprint = prepared.fingerprint
+        step.save(update_fields=["status", "started_at", "engine", "fingerprint"])
+        self.log(f"Step '{recipe.name}' started ({step.reason}).")
+        record_step(
+            self.build.project,
+            recipe_name=recipe.name,
+            run_id=self.run_ids[recipe_id],
+            state="running",
+            event_time=now,
+            started_at=now,
+            inputs=recipe.input_datasets,
+            description=recipe.description,
+        )
+
+    def _dependencies(self, recipe_id: str) -> set[str]:
+        planned = {s.recipe_id: s for s in getattr(self, "_plan_steps", [])}
+        return set(planned[recipe_id].depends_on) if recipe_id in planned else set()
+
+    def _register(self, recipe_id: str, step: BuildStep) -> None:
+        """Commit the outputs of a finished step as versions, check them, record lineage."""
+        prepared, executed = self.prepared[recipe_id], self.executed.pop(recipe_id, None)
+        if executed is None:
+            return
+        recipe = self.recipes[recipe_id]
+        try:
+            versions = register_outputs(
+                prepared,
+                executed,
+                project=self.build.project,
+                build_id=self.build.pk,
+                job=self.job,
+                actor=self.job.created_by,
+            )
+        except Exception as exc:
+            message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.register_errors[recipe_id] = (
+                f"the outputs of recipe '{recipe.name}' could not be saved: {message}"
+            )
+            self.log(f"Step '{recipe.name}': {self.register_errors[recipe_id]}", "ERROR")
+            return
+        step.output_versions.set(versions)
+        for version in versions:
+            run = run_quality(version, trigger="version_created", actor=self.job.created_by, job=self.job)
+            version.refresh_from_db(fields=["usable", "quality_status"])
+            if run is not None and not version.usable:
+                self.blocked_outputs[version.dataset_id] = (
+                    f"input '{version.dataset.name}' is at version {version.number}, which this build wrote "
+                    "and which failed a blocking quality rule; fix the recipe or the rule"
+                )
+                self.log(
+                    f"Version {version.number} of '{version.dataset.name}' failed a blocking quality rule; "
+                    "recipes reading it will not run.",
+                    "WARNING",
+                )
+            enqueue(
+                "datasets.profile",
+                title=f"Profile {version.dataset.name} v{version.number}",
+                project=self.build.project,
+                created_by=self.job.created_by,
+                params={"version_id": version.pk},
+            )
+        edges = column_edges(
+            executed.compiled.lineage if executed.compiled is not None else (),
+            {d.name: d for d in recipe.input_datasets},
+            {v.dataset.name: v.dataset for v in versions},
+        )
+        record_step(
+            self.build.project,
+            recipe_name=recipe.name,
+            run_id=self.run_ids[recipe_id],
+            state="completed",
+            event_time=timezone.now(),
+            started_at=self.started_at.get(recipe_id),
+            inputs=recipe.input_datasets,
+            outputs=[v.dataset for v in versions],
+            edges=edges,
+            sql=executed.sql,
+            description=recipe.description,
+        )
+        pipeline.record_fused_lineage(
+            self.build.project, prepared, executed, started_at=self.started_at.get(recipe_id)
+        )
+        self.log(
+            f"Step '{recipe.name}' wrote "
+            + ", ".join(f"{v.dataset.name} v{v.number} ({v.row_count:,} rows)" for v in versions)
+            + "."
+        )
+
+    # ------------------------------------------------------------------------ runner thread
+
+    def _execute(self, planned: Any) -> Any:
+        from modelworks.engine.flow import StepResult
+
+        prepared = self.prepared[planned.recipe_id]
+        executed = pipeline.execute_step(prepared, cancelled=self.cancel_flag.is_set)
+        self.executed[planned.recipe_id] = executed
+        return StepResult(rows=executed.rows, log=executed.log, fingerprint=prepared.fingerprint)
+
+    # ------------------------------------------------------------------------------ outcome
+
+    def _record_outcome(self, outcome: Any) -> None:
+        step = self.steps[outcome.recipe_id]
+        status = _STATUS.get(outcome.status, StepStatus.FAILED)
+        error = outcome.error
+        if outcome.recipe_id in self.register_errors:
+            status, error = StepStatus.FAILED, self.register_errors[outcome.recipe_id]
+        leftover = self.executed.pop(outcome.recipe_id, None)
+        if leftover is not None:  # ran, but never registered (cancelled build): nothing may stay
+            discard(leftover.staged)
+            drop_tables(leftover.stored.values())  # push-down: its new database tables too
+        if status == StepStatus.FAILED and error and f"'{step.recipe_name}'" not in error:
+            error = f"recipe '{step.recipe_name}': {error}"
+        step.status = status
+        step.started_at = outcome.started_at or step.started_at
+        step.ended_at = outcome.ended_at
+        step.duration_seconds = outcome.duration_s
+        step.rows = dict(outcome.rows) if status == StepStatus.SUCCEEDED else {}
+        step.error = (error or "")[:5000]
+        step.error_details = {"code": outcome.error_code} if outcome.error_code else {}
+        if outcome.log:
+            step.append_log(outcome.log)
+        if outcome.fingerprint:
+            step.fingerprint = outcome.fingerprint
+        step.save()
+        if status in (StepStatus.FAILED, StepStatus.CANCELLED) and outcome.recipe_id in self.run_ids:
+            recipe = self.recipes[outcome.recipe_id]
+            record_step(
+                self.build.project,
+                recipe_name=recipe.name,
+                run_id=self.run_ids[outcome.recipe_id],
+                state="failed" if status == StepStatus.FAILED else "aborted",
+                event_time=timezone.now(),
+                started_at=self.started_at.get(outcome.recipe_id),
+                inputs=recipe.input_datasets,
+                error=step.error,
+            )
+        if status == StepStatus.FAILED:
+            self.log(f"Step '{step.recipe_name}' failed: {step.error}", "ERROR")
