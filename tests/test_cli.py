@@ -13,7 +13,18 @@ from pathlib import Path
 
 import pytest
 
-SUBCOMMANDS = ["demo", "serve", "worker", "migrate", "createadmin", "token", "check", "manage"]
+SUBCOMMANDS = [
+    "demo",
+    "serve",
+    "worker",
+    "migrate",
+    "createadmin",
+    "token",
+    "check",
+    "manage",
+    "build",
+    "project",
+]
 
 
 class Instance:

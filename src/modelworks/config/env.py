@@ -12,6 +12,7 @@ This module must stay importable without Django configured: the CLI uses it befo
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -50,6 +51,11 @@ class InstanceConfig:
     smtp_from: str = ""
     webhook_allowlist: list[str] = field(default_factory=list)
     webhook_allow_http: bool = False
+    # Flow builds: how many recipes run at once, and each DuckDB step's threads, memory and time.
+    flow_max_parallel: int = 2
+    flow_threads: int | None = None
+    flow_memory_limit: str | None = None
+    flow_step_timeout: int = 3600
 
     @property
     def artifacts_dir(self) -> Path:
@@ -188,7 +194,38 @@ def load_config() -> InstanceConfig:
         webhook_allow_http=_bool(
             "MODELWORKS_WEBHOOK_ALLOW_HTTP", get("MODELWORKS_WEBHOOK_ALLOW_HTTP", "webhook_allow_http", False)
         ),
+        flow_max_parallel=_positive(
+            "MODELWORKS_FLOW_MAX_PARALLEL", get("MODELWORKS_FLOW_MAX_PARALLEL", "flow_max_parallel", 2)
+        ),
+        flow_threads=_optional_positive(
+            "MODELWORKS_FLOW_THREADS", get("MODELWORKS_FLOW_THREADS", "flow_threads", None)
+        ),
+        flow_memory_limit=_memory_limit(get("MODELWORKS_FLOW_MEMORY_LIMIT", "flow_memory_limit", None)),
+        flow_step_timeout=_positive(
+            "MODELWORKS_FLOW_STEP_TIMEOUT", get("MODELWORKS_FLOW_STEP_TIMEOUT", "flow_step_timeout", 3600)
+        ),
     )
+
+
+def _positive(name: str, value: object) -> int:
+    number = _int(name, value)
+    if number < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value!r}")
+    return number
+
+
+def _optional_positive(name: str, value: object) -> int | None:
+    return None if value in (None, "") else _positive(name, value)
+
+
+def _memory_limit(value: object) -> str | None:
+    # Passed to DuckDB's memory_limit: a number and a unit only, so nothing else reaches its settings.
+    if value in (None, ""):
+        return None
+    text = str(value).strip().upper().replace(" ", "")
+    if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", text):
+        raise ConfigError(f"MODELWORKS_FLOW_MEMORY_LIMIT must look like 4GB or 512MB, got {value!r}")
+    return text
 
 
 def _smtp_security(value: object) -> str:

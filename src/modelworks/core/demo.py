@@ -112,7 +112,8 @@ def run_demo_jobs(report: DemoReport, out: TextIO, timeout: float = 600) -> bool
         )
         ok = ok and job.state == "succeeded"
     if report.flow is None:
-        ok = False  # the demo data is missing; prepare_demo said how to get it
+        out.write("The demo flow was skipped because its data is missing (see above for the fix).\n")
+        ok = False
     else:
         from modelworks.flows.demo import run_flow_demo_headless
 

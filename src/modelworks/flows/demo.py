@@ -46,6 +46,7 @@ from modelworks.core.jobs import JobCancelled, JobFailed, enqueue, job_type, liv
 from modelworks.core.models import Job, JobState, Project, User
 from modelworks.datasets.models import Dataset
 from modelworks.datasets.services import add_rule, submit_upload_import, update_dataset
+from modelworks.datasets.storage import new_upload_path, upload_path
 from modelworks.flows.demo_catalog import RECIPES, SCENARIO, SOURCES, RecipeSpec, RuleSpec, SourceSpec
 from modelworks.flows.models import Build, BuildStatus, Recipe
 from modelworks.flows.services import build_plan, create_recipe, submit_build, sync_build_status
@@ -113,8 +114,6 @@ def find_demo_data(package: str = DEMO_PACKAGE) -> Path:
 
 def _stage_upload(source: SourceSpec, folder: Path) -> tuple[str, int]:
     """Copy (or stream out of its zip) one CSV into the uploads folder; its upload id and size."""
-    from modelworks.datasets.storage import new_upload_path
-
     upload_id, target = new_upload_path()
     partial = target.with_name(target.name + ".part")
     try:
@@ -132,10 +131,12 @@ def _stage_upload(source: SourceSpec, folder: Path) -> tuple[str, int]:
     return upload_id, target.stat().st_size
 
 
-def _pending_import(project: Project, name: str) -> Job | None:
+def _pending_import(project: Project, name: str, dataset: Dataset | None) -> Job | None:
+    """A queued or running import into the dataset ``name`` (new, or ``dataset``)."""
+    target = Q(params__name=name) | (Q(params__dataset_id=dataset.pk) if dataset is not None else Q(pk=None))
     return (
-        Job.objects.filter(project=project, kind=_IMPORT_KIND, params__name=name)
-        .filter(state__in=[JobState.QUEUED, JobState.RUNNING])
+        Job.objects.filter(project=project, kind=_IMPORT_KIND, state__in=[JobState.QUEUED, JobState.RUNNING])
+        .filter(target)
         .first()
     )
 
@@ -157,7 +158,7 @@ def queue_demo_imports(
     for source in SOURCES:
         dataset = Dataset.objects.filter(project=project, name=source.name).first()
         version = dataset.current_version if dataset is not None else None
-        pending = _pending_import(project, source.name)
+        pending = _pending_import(project, source.name, dataset)
         if version is not None:
             out.write(f"Dataset '{source.name}' already has data (version {version.number}); reusing it.\n")
             continue
@@ -166,16 +167,20 @@ def queue_demo_imports(
             jobs.append(str(pending.pk))
             continue
         upload_id, size = _stage_upload(source, folder)
-        job = submit_upload_import(
-            actor=actor,
-            project=project,
-            upload_id=upload_id,
-            file_name=source.member,
-            dataset=dataset,
-            name=None if dataset is not None else source.name,
-            description=source.description,
-            options={"format": "csv"},
-        )
+        try:
+            job = submit_upload_import(
+                actor=actor,
+                project=project,
+                upload_id=upload_id,
+                file_name=source.member,
+                dataset=dataset,
+                name=None if dataset is not None else source.name,
+                description=source.description,
+                options={"format": "csv"},
+            )
+        except BaseException:
+            upload_path(upload_id).unlink(missing_ok=True)
+            raise
         out.write(f"Queued the import of {source.member} ({size / 1e6:.1f} MB) into '{source.name}'.\n")
         jobs.append(str(job.pk))
     out.flush()
@@ -463,6 +468,13 @@ def wait_for_build(build: Build, out: TextIO, *, timeout: float, run_here_after:
         if job.state == JobState.QUEUED and time.monotonic() - began >= run_here_after and not live_workers():
             out.write("  No worker is running, so this command runs the build itself.\n")
             _run_job_here(job, out)
+            waiting = Job.objects.filter(
+                project=build.project_id, state=JobState.QUEUED, created_at__gte=job.created_at
+            ).count()
+            if waiting:
+                out.write(
+                    f"  {waiting} job(s) it queued (profiles, checks) wait for a worker: modelworks worker\n"
+                )
             continue
         time.sleep(0.5)
     build.refresh_from_db()

@@ -37,6 +37,8 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class OutputSpec:
+    """A dataset a recipe writes: how the catalog describes it, and its quality rules."""
+
     name: str
     description: str
     tags: tuple[str, ...] = ()
@@ -45,6 +47,8 @@ class OutputSpec:
 
 @dataclass(frozen=True)
 class RecipeSpec:
+    """One recipe of the demo Flow: its kind, input and output datasets (by name) and settings."""
+
     name: str
     kind: str
     inputs: tuple[str, ...]

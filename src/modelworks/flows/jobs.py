@@ -333,7 +333,12 @@ class BuildFlowJob(BaseJob):
         prepared = self.prepared[planned.recipe_id]
         executed = pipeline.execute_step(prepared, cancelled=self.cancel_flag.is_set)
         self.executed[planned.recipe_id] = executed
-        return StepResult(rows=executed.rows, log=executed.log, fingerprint=prepared.fingerprint)
+        return StepResult(
+            rows=executed.rows,
+            log=executed.log,
+            fingerprint=prepared.fingerprint,
+            extra={"details": dict(executed.details)},
+        )
 
     # ------------------------------------------------------------------------------ outcome
 
@@ -356,6 +361,7 @@ class BuildFlowJob(BaseJob):
         step.rows = dict(outcome.rows) if status == StepStatus.SUCCEEDED else {}
         step.error = (error or "")[:5000]
         step.error_details = {"code": outcome.error_code} if outcome.error_code else {}
+        step.details = dict(outcome.extra.get("details") or {}) if status == StepStatus.SUCCEEDED else {}
         if outcome.log:
             step.append_log(outcome.log)
         if outcome.fingerprint:

@@ -180,7 +180,7 @@ class FlowProblemOut(Schema):
 
 class FlowOut(Schema):
     datasets: list[dict[str, Any]] = Field(
-        description="id, node, name, state (built, never_built, out_of_date, failed, blocked), is_source, "
+        description="id, node, name, state (built, never_built, out_of_date, failed, blocked, virtual), is_source, "
         "version, rows."
     )
     recipes: list[dict[str, Any]] = Field(
@@ -225,6 +225,11 @@ class BuildStepOut(Schema):
     log: str
     error: str
     error_details: dict[str, Any]
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Findings of a succeeded step; join_report: {engine, counts: [{join, join_type, left, "
+        "right, side, other, total_rows, unmatched_rows}], notes} for a join's unmatched rows.",
+    )
     output_versions: list[VersionLink]
 
     @staticmethod

@@ -14,11 +14,38 @@ from django.db.models import Q
 from modelworks.core.forms import PageForm
 from modelworks.core.models import Project, ProjectMembership, Role, User
 from modelworks.datasets.models import Dataset
-from modelworks.scenarios.models import OutcomeFilter, RunCondition, Scenario, StepKind, TriggerKind
+from modelworks.scenarios.models import OutcomeFilter, RunCondition, Scenario, StepKind, Trigger, TriggerKind
 from modelworks.scenarios.services.definitions import DEFAULT_MESSAGE
 from modelworks.scenarios.services.notify import PLACEHOLDERS
 
 __all__ = ["ScenarioForm", "ScenarioSettingsForm", "StepForm", "TriggerForm"]
+
+#: When each field of the trigger and step forms applies: ``field → "kind=a b; channel=c"`` (every
+#: condition must hold). Set as ``data-show-if`` on the widget: ``scenarios.js`` hides the others as
+#: the choice changes; without JavaScript every field shows (the services ignore the others).
+TRIGGER_FIELDS_SHOWN = {
+    "cron": "kind=cron",
+    "dataset": "kind=dataset_changed",
+    "upstream": "kind=scenario_finished",
+    "outcome": "kind=scenario_finished",
+}
+STEP_FIELDS_SHOWN = {
+    "datasets": "kind=build quality",
+    "force": "kind=build",
+    "job_type": "kind=job",
+    "job_params": "kind=job",
+    "channel": "kind=notify",
+    "url": "kind=notify; channel=webhook",
+    "recipients": "kind=notify; channel=email",
+    "subject": "kind=notify; channel=email",
+    "message": "kind=notify",
+}
+
+
+def _show_if(form: forms.Form, shown: dict[str, str]) -> None:
+    for name, condition in shown.items():
+        form.fields[name].widget.attrs["data-show-if"] = condition
+
 
 _PLACEHOLDER_HELP = "Placeholders: " + ", ".join("{" + name + "}" for name in PLACEHOLDERS) + "."
 
@@ -104,6 +131,19 @@ class TriggerForm(PageForm):
         self.fields["upstream"].choices = [("", "—")] + [
             (str(s.pk), s.name) for s in Scenario.objects.filter(project=project).exclude(pk=scenario.pk)
         ]
+        _show_if(self, TRIGGER_FIELDS_SHOWN)
+
+    @classmethod
+    def for_trigger(cls, trigger: Trigger, data: Any = None) -> TriggerForm:
+        """The form of an existing trigger, filled with its settings."""
+        initial = {
+            "kind": trigger.kind,
+            "cron": trigger.cron,
+            "dataset": str(trigger.dataset_id or ""),
+            "upstream": str(trigger.upstream_id or ""),
+            "outcome": trigger.outcome,
+        }
+        return cls(data, initial=initial, scenario=trigger.scenario)
 
     def fields_for_service(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -164,6 +204,7 @@ class StepForm(PageForm):
         self.fields["job_type"].choices = [("", "—")] + [(k, k) for k in allowed]
         if not allowed:
             self.fields["job_type"].help_text = "No job type is allowed on this instance yet."
+        _show_if(self, STEP_FIELDS_SHOWN)
 
     @classmethod
     def for_step(cls, step: Any, data: Any = None) -> StepForm:

@@ -145,6 +145,15 @@ SCENARIOS_PAGE_ROUTES: list[PageRouteCase] = [
         data=lambda w: {"enabled": "false"},
         ok_statuses=REDIRECTED,
     ),
+    PageRouteCase("scenarios:trigger_edit", CONTRIBUTOR, _trigger_page),
+    PageRouteCase(
+        "scenarios:trigger_edit",
+        CONTRIBUTOR,
+        _trigger_page,
+        method="POST",
+        data=lambda w: {"kind": "cron", "cron": "15 5 * * 1-5", "outcome": "succeeded"},
+        ok_statuses=REDIRECTED,
+    ),
     PageRouteCase(
         "scenarios:trigger_delete", CONTRIBUTOR, _trigger_page, method="POST", ok_statuses=REDIRECTED
     ),

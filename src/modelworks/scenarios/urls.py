@@ -20,6 +20,7 @@ urlpatterns = [
     path(_S + "run/", views.ScenarioRunNowView.as_view(), name="run_now"),
     path(_S + "triggers/", views.TriggerAddView.as_view(), name="trigger_add"),
     path(_S + "triggers/<int:trigger_pk>/", views.TriggerUpdateView.as_view(), name="trigger_update"),
+    path(_S + "triggers/<int:trigger_pk>/edit/", views.TriggerEditView.as_view(), name="trigger_edit"),
     path(_S + "triggers/<int:trigger_pk>/delete/", views.TriggerDeleteView.as_view(), name="trigger_delete"),
     path(_S + "steps/", views.StepAddView.as_view(), name="step_add"),
     path(_S + "steps/<int:step_pk>/", views.StepEditView.as_view(), name="step_edit"),

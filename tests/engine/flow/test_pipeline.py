@@ -339,8 +339,8 @@ def test_a_step_only_produces_the_outputs_asked_for(
                 JOIN,
             ],
             MissingColumnError,
-            r"recipe 'Prepare sales' \(not stored: computed inside 'By category'\): step 1 \(Formula\): "
-            r"unknown column 'qtty'",
+            r"recipe 'Prepare sales'.*unknown column 'qtty'.* \(its output is not stored: it is computed "
+            r"inside recipe 'By category'\)",
         ),
         ([JOIN], VirtualDatasetError, r"recipe 'Add products' reads 'prepared', which is neither stored"),
     ],

@@ -211,11 +211,19 @@ def _replace_column_edges(
 ) -> None:
     """Store ``edges``; for each output dataset they describe, they replace the job's earlier ones."""
     nodes: dict[tuple[str, str], LineageDataset] = {}
+    by_dataset: dict[int, LineageDataset] = {}  # Modelworks datasets by primary key
 
     def node_of(value: Any) -> LineageDataset:
+        # Every column edge names its datasets again: resolve each Modelworks dataset once (its ref
+        # reads the current version's schema), not once per column.
+        pk = None if isinstance(value, DatasetRef) else getattr(value, "pk", None)
+        if pk is not None and pk in by_dataset:
+            return by_dataset[pk]
         ref = as_ref(value)
         if ref.identity not in nodes:
             nodes[ref.identity] = upsert_dataset(project, ref)
+        if pk is not None:
+            by_dataset[pk] = nodes[ref.identity]
         return nodes[ref.identity]
 
     rows: list[ColumnLineageEdge] = []

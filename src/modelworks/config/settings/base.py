@@ -139,9 +139,17 @@ MODELWORKS_JOB_TYPES = {
 # arguments; several workers may call them at once, so each must be safe to run concurrently).
 MODELWORKS_PERIODIC_TASKS = ["modelworks.scenarios.scheduler.tick"]
 MODELWORKS_PERIODIC_INTERVAL_SECONDS = 20
+# Panels other apps add to a dataset's overview page (the datasets app imports none of them):
+# dotted paths of functions (request, project, dataset) -> {"template": ..., "context": {...}} | None.
+MODELWORKS_DATASET_PANELS = ["modelworks.flows.panels.dataset_flow_panel"]
 
 # Scenarios (modelworks.scenarios). Job types a scenario's "Run a job" step may start (e.g.
 # "lab.train" once it exists); empty: no such step can be saved.
+MODELWORKS_FLOW_MAX_PARALLEL = INSTANCE.flow_max_parallel
+MODELWORKS_FLOW_THREADS = INSTANCE.flow_threads
+MODELWORKS_FLOW_MEMORY_LIMIT = INSTANCE.flow_memory_limit
+MODELWORKS_FLOW_STEP_TIMEOUT = INSTANCE.flow_step_timeout
+
 MODELWORKS_SCENARIO_JOB_TYPES: list[str] = []
 # A scenario run waits for the jobs its steps start. If such a job is still queued after this many
 # seconds (every worker slot is busy, e.g. with other scenario runs waiting too), the scenario's own

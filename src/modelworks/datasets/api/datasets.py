@@ -71,7 +71,7 @@ def datasets_update(request: HttpRequest, slug: str, dataset_id: int, payload: D
 
 @router.delete(
     "/projects/{slug}/datasets/{dataset_id}",
-    response=responses({204: None}, 403, 404),
+    response=responses({204: None}, 403, 404, 422),
     operation_id="datasets_delete",
     summary="Delete a dataset",
 )

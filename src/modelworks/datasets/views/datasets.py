@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from modelworks.core.forms import add_service_error
+from modelworks.core.htmx import hx_redirect
 from modelworks.core.models import Role
 from modelworks.core.views.base import ListPageMixin, ProjectPageView, done
 from modelworks.datasets import services
@@ -78,7 +80,37 @@ class DatasetView(DatasetPageView):
                 {**c, "description": descriptions.get(c["name"], "")} for c in version.schema
             ]
             context["latest_run"] = version.quality_runs.first()
+            name_locations([version])
+        context["dataset_panels"] = dataset_panels(self.request, self.project, self.dataset)
         return context
+
+
+def name_locations(versions: list[DatasetVersion]) -> list[DatasetVersion]:
+    """Set ``location_connection_name`` on each version that lives in a database table (its
+    connection's name; "" when that connection was deleted), in one query."""
+    from modelworks.connections.models import Connection
+
+    ids = {v.location.get("connection_id") for v in versions if v.location}
+    names = dict(Connection.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    for version in versions:
+        if version.location:
+            version.location_connection_name = names.get(version.location.get("connection_id"), "")  # type: ignore[attr-defined]
+    return versions
+
+
+def dataset_panels(request: HttpRequest, project: Any, dataset: Dataset) -> list[dict[str, Any]]:
+    """The panels other apps add to the overview (``MODELWORKS_DATASET_PANELS``), in setting order.
+
+    Each entry names a function ``(request, project, dataset) -> {"template", "context"} | None``;
+    the page includes each template with its context as ``panel``. The setting is explicit, so the
+    datasets app never imports the apps that build on it.
+    """
+    panels = []
+    for path in getattr(settings, "MODELWORKS_DATASET_PANELS", []):
+        panel = import_string(path)(request, project, dataset)
+        if panel is not None:
+            panels.append({"template": panel["template"], "context": panel.get("context") or {}})
+    return panels
 
 
 class ReimportView(DatasetView):
@@ -114,8 +146,8 @@ class VersionsView(DatasetPageView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["versions"] = self.dataset.versions.select_related("created_by", "connection").order_by(
-            "-number"
+        context["versions"] = name_locations(
+            list(self.dataset.versions.select_related("created_by", "connection").order_by("-number"))
         )
         return context
 
@@ -190,7 +222,11 @@ class DatasetDeleteView(DatasetSettingsView):
             services.delete_dataset(self.dataset, actor=request.user, request=request)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            return redirect(reverse("datasets:settings", args=[self.project.slug, self.dataset.pk]))
+            # The form posts with HTMX: a plain redirect would be followed inside the request and
+            # the whole settings page swapped into the form.
+            return hx_redirect(
+                request, reverse("datasets:settings", args=[self.project.slug, self.dataset.pk])
+            )
         return done(request, reverse("datasets:list", args=[self.project.slug]), f"Dataset “{name}” deleted.")
 
 

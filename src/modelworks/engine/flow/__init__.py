@@ -7,6 +7,7 @@
   in parallel, with failure isolation, cancel and progress events.
 * :mod:`~modelworks.engine.flow.execute`: one compiled recipe in DuckDB over Parquet files, or inside
   PostgreSQL in one transaction.
+* :mod:`~modelworks.engine.flow.reports`: the unmatched-rows report of a join, in DuckDB or PostgreSQL.
 * :mod:`~modelworks.engine.flow.lineage`: OpenLineage column-level lineage facets.
 * :mod:`~modelworks.engine.flow.pipeline`: virtual datasets, computed inside the recipes that read
   them (a chain of recipes compiled into one query).
@@ -61,6 +62,11 @@ from modelworks.engine.flow.plan import (
     fingerprint,
     plan_build,
 )
+from modelworks.engine.flow.reports import (
+    UnmatchedCount,
+    count_unmatched_in_duckdb,
+    count_unmatched_in_postgres,
+)
 from modelworks.engine.flow.runner import BuildEvent, BuildOutcome, StepOutcome, StepResult, run_plan
 
 __all__ = [
@@ -101,8 +107,11 @@ __all__ = [
     "StepResult",
     "StepTimeoutError",
     "UnknownDatasetError",
+    "UnmatchedCount",
     "VirtualDatasetError",
     "compile_pipeline",
+    "count_unmatched_in_duckdb",
+    "count_unmatched_in_postgres",
     "fingerprint",
     "input_alias",
     "layout_flow",

@@ -395,8 +395,9 @@ def compile_pipeline(
             if part is step:
                 raise
             # The build shows this on the step; say which recipe of its chain is wrong.
+            named = exc.message if repr(part.name) in exc.message else f"recipe {part.name!r}: {exc.message}"
             raise type(exc)(
-                f"recipe {part.name!r} (not stored: computed inside {step.name!r}): {exc.message}",
+                f"{named} (its output is not stored: it is computed inside recipe {step.name!r})",
                 **exc.details,
             ) from exc
         parts.append((part, compiled))

@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-import openpyxl  # type: ignore[import-untyped]
-from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
-
 from modelworks.engine.io.errors import CorruptFileError, EmptyFileError, NulByteError, SheetNotFoundError
 from modelworks.engine.io.versions import ImportOptions
 
@@ -57,6 +54,11 @@ def sheet_to_csv(source: Path, scratch: Path, options: ImportOptions, *, label: 
         CorruptFileError: the workbook cannot be opened.
         EmptyFileError: the sheet has no cells.
     """
+    # Imported here: openpyxl (and the numpy it loads) costs ~0.4 s at start-up, and most processes
+    # that import the engine never read a workbook.
+    import openpyxl  # type: ignore[import-untyped]
+    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
+
     handle = open(source, "rb")  # a file object: openpyxl judges paths by their extension
     try:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)

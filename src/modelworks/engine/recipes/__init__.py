@@ -9,7 +9,7 @@ Entry points:
 * :func:`output_schemas` finds each output's columns over empty tables, without reading data.
 * :func:`preview` runs one output on the first rows of the inputs' Parquet versions.
 * :data:`RECIPE_KINDS` describes each kind (label, inputs, outputs, settings form).
-* :func:`unmatched_report_queries` (join) and :func:`pivot_values_query` (pivot) feed their forms.
+* :func:`unmatched_report` / :func:`unmatched_report_queries` (join) and :func:`pivot_values_query` (pivot) feed their forms.
 """
 
 from __future__ import annotations
@@ -37,11 +37,19 @@ from modelworks.engine.recipes.types import (
     RecipeSpecError,
     Relation,
 )
-from modelworks.engine.recipes.visual import VISUAL_RECIPES, pivot_values_query, unmatched_report_queries
+from modelworks.engine.recipes.visual import (
+    JOIN_SYMBOLS,
+    VISUAL_RECIPES,
+    UnmatchedQuery,
+    pivot_values_query,
+    unmatched_report,
+    unmatched_report_queries,
+)
 from modelworks.engine.recipes.visual.conditions import NON_PORTABLE
 from modelworks.engine.recipes.visual.spec import SpecReader
 
 __all__ = [
+    "JOIN_SYMBOLS",
     "RECIPE_KINDS",
     "Column",
     "CompiledOutput",
@@ -55,12 +63,14 @@ __all__ = [
     "RecipePreviewTimeoutError",
     "RecipeSpecError",
     "Relation",
+    "UnmatchedQuery",
     "bind_sources",
     "compile_recipe",
     "normalize_spec",
     "output_schemas",
     "pivot_values_query",
     "preview",
+    "unmatched_report",
     "unmatched_report_queries",
 ]
 

@@ -81,6 +81,11 @@ def projects_import(
     slug: str,
     file: UploadedFile | None = File(None, description="The bundle .zip (multipart field 'file')."),  # noqa: B008
     name: str | None = Form(None, description="Name of the new project (default: the bundle's)."),
+    drop_storage: bool = Form(
+        False,
+        description="Keep in Modelworks storage the recipe outputs the bundle stores in a PostgreSQL "
+        "connection the new project cannot use (a warning each), instead of refusing the bundle.",
+    ),
 ) -> Status:
     """Create the project ``slug`` from a bundle exported by Modelworks (any signed-in user may create projects;
     the caller becomes its admin). The whole bundle is checked first (format version, safe archive,
@@ -93,7 +98,14 @@ def projects_import(
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, 1 << 20)
         try:
-            report = import_bundle(path, actor=request.user, slug=slug, name=name or None, request=request)
+            report = import_bundle(
+                path,
+                actor=request.user,
+                slug=slug,
+                name=name or None,
+                request=request,
+                drop_storage=drop_storage,
+            )
         except BundleError as exc:
             raise ValidationError({"file": str(exc)}) from exc
     return Status(

@@ -37,6 +37,11 @@ class RevisionOut(Schema):
     inputs: list[str] = Field(description="Input dataset names, in order.")
     outputs: list[str] = Field(description="Output dataset names, in order.")
     spec: dict[str, Any]
+    output_settings: dict[str, Any] | None = Field(
+        None,
+        description="Output name → its storage when not Modelworks storage ({storage: {connection, "
+        "connection_id, schema}} or {virtual: true}); null for revisions older than this record.",
+    )
     created_by: UserRef | None
     created_at: datetime
 
@@ -70,6 +75,7 @@ def _detail(revision: RecipeRevision, previous: RecipeRevision | None) -> dict[s
         "inputs": list(revision.inputs),
         "outputs": list(revision.outputs),
         "spec": revision.spec,
+        "output_settings": revision.output_settings,
         "created_by": revision.created_by,
         "created_at": revision.created_at,
         "yaml": history.revision_yaml(revision),

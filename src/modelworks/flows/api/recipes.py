@@ -156,6 +156,9 @@ def _preview(target: Any, output: str | None, limit: int) -> Any:
 
     try:
         result = services.recipe_preview(target, output=output, limit=limit)
+    except services.PreviewError as exc:
+        # The engine's own code (recipe_missing_column…) and details (step, column), not a generic 422.
+        return engine_error(exc.engine_error)
     except EngineError as exc:
         return engine_error(exc)
     return {

@@ -16,12 +16,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from modelworks.core.models import Project
 from modelworks.datasets.models.datasets import validate_dataset_name
 from modelworks.flows.bundles.format import BundleError
 from modelworks.flows.bundles.reader import Bundle
 from modelworks.flows.models import RecipeKind
 
-__all__ = ["ImportPlan", "check_recipes", "plan_import"]
+__all__ = ["ImportPlan", "check_recipes", "plan_import", "resolve_storage"]
 
 
 @dataclass
@@ -34,6 +35,8 @@ class ImportPlan:
     recipes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     scenarios: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    storage: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
+    """Recipe name → output name → (connection id, schema), resolved by :func:`resolve_storage`."""
 
 
 def _check_name(name: str, file: str, what: str) -> None:
@@ -226,3 +229,53 @@ def check_recipes(
         for output in outputs:
             schemas[output] = tuple(produced.get(output) or ()) or None
     return specs, checkable
+
+
+def resolve_storage(plan: ImportPlan, project: Project | None, *, drop_storage: bool = False) -> None:
+    """Find, by name, the PostgreSQL connection of every output a recipe stores in one, among the
+    connections the target project may use (a new project has none yet); fill ``plan.storage``.
+
+    Args:
+        plan: the checked plan.
+        project: the existing project imported into, or None for a new one.
+        drop_storage: store the outputs whose connection is missing in Modelworks storage instead,
+            with a warning each, rather than refusing the bundle.
+
+    Raises:
+        BundleError: some connections are missing (and ``drop_storage`` is off); the message lists
+            them with the outputs that use them, and how to go on.
+    """
+    from modelworks.flows.services.pushdown import storage_choices
+
+    usable = {c.name: c for c in storage_choices(project)} if project is not None else {}
+    missing: dict[str, list[str]] = {}
+    for _file, doc in plan.recipes:
+        name = doc["name"].strip()
+        for output, chosen in sorted((doc.get("output_settings") or {}).items()):
+            storage = chosen.get("storage") if isinstance(chosen, dict) else None
+            if not storage:
+                continue
+            connection = usable.get(storage["connection"])
+            if connection is None:
+                missing.setdefault(storage["connection"], []).append(f"'{output}' of recipe '{name}'")
+                if drop_storage:
+                    plan.warnings.append(
+                        f"Recipe '{name}': output '{output}' was stored in PostgreSQL connection "
+                        f"'{storage['connection']}', which this project cannot use; it is kept in Modelworks "
+                        "storage instead (choose its storage on the recipe once the connection exists)."
+                    )
+                continue
+            plan.storage.setdefault(name, {})[output] = (connection.pk, str(storage.get("schema") or ""))
+    if missing and not drop_storage:
+        listed = "; ".join(f"'{c}' (for {', '.join(uses)})" for c, uses in sorted(missing.items()))
+        where = (
+            "create them in this project, or ask an instance administrator to share them with it"
+            if project is not None
+            else "a new project has no connection yet: create an empty project, add these connections "
+            "to it, then import the bundle into it from its settings page"
+        )
+        raise BundleError(
+            f"some outputs are stored in PostgreSQL connections this project cannot use: {listed}. "
+            f"Either {where}; or import with --drop-storage (API: drop_storage=true) to keep those "
+            "outputs in Modelworks storage. Nothing was created"
+        )

@@ -69,7 +69,8 @@ def create_all(
         report.datasets += 1
     for _file, doc in plan.recipes:
         name = doc["name"].strip()
-        _create_recipe(project, doc, specs[name], name in checkable, datasets, actor, report)
+        storage = plan.storage.get(name, {})
+        _create_recipe(project, doc, specs[name], name in checkable, datasets, storage, actor, report)
     _create_scenarios(project, plan, datasets, actor, report)
     return report
 
@@ -180,19 +181,29 @@ def _create_recipe(
     spec: dict[str, Any],
     checkable: bool,
     datasets: dict[str, Dataset],
+    storage: dict[str, tuple[int, str]],
     actor: User,
     report: ImportReport,
 ) -> Recipe:
+    """Create one recipe with its output settings: ``virtual`` outputs, and outputs stored in the
+    connections ``resolve_storage`` found (the others, dropped with a warning, stay in Modelworks
+    storage)."""
     from modelworks.flows.services import create_recipe
+    from modelworks.flows.services.pushdown import OutputChoice, OutputStorage
 
     name = doc["name"].strip()
     inputs = [datasets[n] for n in doc.get("inputs") or []]
-    outputs = [datasets[n] for n in doc.get("outputs") or []]
-    for output, chosen in sorted((doc.get("output_settings") or {}).items()):
-        report.warnings.append(
-            f"Recipe '{name}': the settings of output '{output}' ({', '.join(sorted(chosen))}) were not restored; "
-            "set them again on the recipe."
-        )
+    outputs: list[Any] = []
+    for output in doc.get("outputs") or []:
+        if output in storage:
+            connection_id, schema = storage[output]
+            outputs.append(OutputChoice(datasets[output], OutputStorage(connection_id, schema)))
+        else:
+            outputs.append(datasets[output])
+    settings = doc.get("output_settings") or {}
+    virtual = sorted(
+        o for o, chosen in settings.items() if isinstance(chosen, dict) and chosen.get("virtual")
+    )
     report.recipes += 1
     if checkable:
         return create_recipe(
@@ -204,8 +215,9 @@ def _create_recipe(
             outputs=outputs,
             spec=spec,
             description=doc.get("description") or "",
+            virtual_outputs=virtual,
         )
-    return _write_declared_recipe(project, name, doc, spec, inputs, outputs, actor)
+    return _write_declared_recipe(project, name, doc, spec, inputs, outputs, virtual, actor)
 
 
 def _write_declared_recipe(
@@ -214,12 +226,21 @@ def _write_declared_recipe(
     doc: dict[str, Any],
     spec: dict[str, Any],
     inputs: list[Dataset],
-    outputs: list[Dataset],
+    outputs: list[Any],
+    virtual: list[str],
     actor: User,
 ) -> Recipe:
-    """A recipe whose inputs have no stored columns yet (checked by ``check_recipes`` instead)."""
+    """A recipe whose inputs have no stored columns yet (checked by ``check_recipes`` instead; its
+    output settings are checked as ``create_recipe`` checks them)."""
+    from modelworks.flows.services import pipeline
     from modelworks.flows.services.history import record_revision
+    from modelworks.flows.services.pushdown import apply_storage, check_storage, split_outputs
 
+    targets, storage = split_outputs(outputs)
+    check_storage(project, storage, [d.name for d in targets])
+    chosen = pipeline.check_virtual_outputs(
+        project, kind=doc["kind"], inputs=inputs, outputs=targets, virtual=virtual, storage=storage
+    )
     recipe = Recipe(
         project=project,
         name=name,
@@ -233,8 +254,10 @@ def _write_declared_recipe(
     recipe.save()
     for position, dataset in enumerate(inputs):
         RecipeInput.objects.create(recipe=recipe, dataset=dataset, position=position)
-    for position, dataset in enumerate(outputs):
+    for position, dataset in enumerate(targets):
         RecipeOutput.objects.create(recipe=recipe, dataset=dataset, position=position)
+    apply_storage(Recipe.objects.with_links().get(pk=recipe.pk), storage, {})
+    pipeline.set_virtual_outputs(recipe, chosen)
     recipe = Recipe.objects.with_links().get(pk=recipe.pk)
     recipe.spec_hash = recipe.compute_spec_hash()
     recipe.save(update_fields=["spec_hash"])
@@ -247,9 +270,10 @@ def _write_declared_recipe(
         details={
             "kind": recipe.kind,
             "inputs": [d.name for d in inputs],
-            "outputs": [d.name for d in outputs],
+            "outputs": [d.name for d in targets],
             "imported": True,
             "columns_checked_against": "declared",
+            "not_stored": sorted(chosen),
         },
     )
     return recipe

@@ -2,7 +2,8 @@
 
 What is written (and what never is): names, descriptions, tags, the owner's *username*, column
 descriptions, the current schema, the source kind with its non-secret details (file name, table,
-query, S3 path, import options) and the connection *by name*, quality rules, recipes, scenarios.
+query, S3 path, import options) and the connection *by name*, quality rules, recipes (with where
+each output is stored: ``virtual``, or a PostgreSQL connection *by name* and a schema), scenarios.
 Never: credentials, connection settings, tokens, e-mail addresses (scenario e-mail recipients and
 webhook addresses are left out: they often carry secrets), audit entries, ids.
 
@@ -87,16 +88,9 @@ def _dataset_document(dataset: Dataset, data_file: str | None) -> dict[str, Any]
 
 
 def _recipe_document(recipe: Recipe) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    for link in RecipeOutput.objects.filter(recipe=recipe).select_related("dataset").order_by("position"):
-        chosen: dict[str, Any] = {}
-        connection = getattr(link, "storage_connection", None)
-        if connection is not None:
-            chosen["storage"] = {"connection": connection.name, "schema": getattr(link, "storage_schema", "")}
-        if getattr(link, "virtual", False):
-            chosen["virtual"] = True
-        if chosen:
-            settings[link.dataset.name] = chosen
+    from modelworks.flows.services.pushdown import named_output_settings
+
+    settings = named_output_settings(recipe)  # connections by name, never by id
     doc: dict[str, Any] = {
         "name": recipe.name,
         "kind": recipe.kind,

@@ -204,7 +204,8 @@ def check_dataset(doc: Any, file: str) -> dict[str, Any]:
 
 def check_recipe(doc: Any, file: str) -> dict[str, Any]:
     """A recipe document: ``name``, ``kind``, ``inputs``, ``outputs``, ``spec``, ``description``,
-    and ``output_settings`` (storage and ``virtual`` per output, informative)."""
+    and ``output_settings``: per output name, ``virtual: true`` (not stored) or ``storage:
+    {connection: <name>, schema: <name>}`` (a PostgreSQL connection, by name)."""
     _expect_mapping(
         doc,
         file,
@@ -215,9 +216,30 @@ def check_recipe(doc: Any, file: str) -> dict[str, Any]:
     _text(doc, "kind", file, required=True, limit=16)
     _text(doc, "description", file)
     _names(doc, "inputs", file)
-    _names(doc, "outputs", file)
+    outputs = _names(doc, "outputs", file)
     _mapping(doc, "spec", file)
-    _mapping(doc, "output_settings", file)
+    for output, chosen in _mapping(doc, "output_settings", file).items():
+        where = f"output_settings of '{str(output)[:80]}'"
+        if output not in outputs:
+            raise BundleError(f"{where}: '{str(output)[:80]}' is not one of the recipe's outputs", file=file)
+        if not isinstance(chosen, dict):
+            raise BundleError(f"{where} must be a mapping (virtual: true, or storage: …)", file=file)
+        unknown = sorted(str(k) for k in set(chosen) - {"virtual", "storage"})
+        if unknown:
+            raise BundleError(
+                f"{where}: unknown key '{unknown[0]}'; allowed keys are storage, virtual", file=file
+            )
+        if not isinstance(chosen.get("virtual", False), bool):
+            raise BundleError(f"{where}: 'virtual' must be true or false", file=file)
+        if "storage" in chosen:
+            storage = _expect_mapping(chosen["storage"], file, {"connection", "schema"}, {"connection"})
+            _text(storage, "connection", file, required=True, limit=200)
+            _text(storage, "schema", file, limit=63)
+            if chosen.get("virtual"):
+                raise BundleError(
+                    f"{where}: an output cannot be both not stored (virtual) and stored in a connection",
+                    file=file,
+                )
     return doc
 
 

@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from modelworks.core import audit
 from modelworks.core.models import Project, User
 from modelworks.datasets.models import Dataset
-from modelworks.flows.bundles.checks import ImportPlan, check_recipes, plan_import
+from modelworks.flows.bundles.checks import ImportPlan, check_recipes, plan_import, resolve_storage
 from modelworks.flows.bundles.creation import ImportReport, create_all
 from modelworks.flows.bundles.format import FORMAT_VERSION, BundleError
 from modelworks.flows.bundles.reader import Bundle, open_bundle
@@ -107,6 +107,7 @@ def import_bundle(
     project: Project | None = None,
     request: HttpRequest | None = None,
     max_bytes: int | None = None,
+    drop_storage: bool = False,
 ) -> ImportReport:
     """Import the bundle at ``source`` (folder or .zip).
 
@@ -119,15 +120,19 @@ def import_bundle(
             (the caller checked that ``actor`` is its admin).
         request: for the audit log.
         max_bytes: the largest .zip accepted (default ``MODELWORKS_MAX_UPLOAD_BYTES``).
+        drop_storage: keep in Modelworks storage (with a warning each) the outputs stored in a
+            PostgreSQL connection the project cannot use, instead of refusing the bundle.
 
     Raises:
-        BundleError: the bundle is unsafe, malformed or inconsistent, or a recipe does not compile
-            (nothing is created). ``ValidationError`` from a service is turned into one too.
+        BundleError: the bundle is unsafe, malformed or inconsistent, a recipe does not compile, or
+            an output's storage connection is missing (nothing is created; the message lists the
+            missing connections). ``ValidationError`` from a service is turned into one too.
     """
     with open_bundle(source, max_bytes=max_bytes) as bundle:
         plan = plan_import(bundle)
         check_recipes(plan, {})
         _check_target(project, slug, name)
+        resolve_storage(plan, project, drop_storage=drop_storage)
         infos = _import_data(bundle, plan)
         try:
             columns = {n: [c.to_dict() for c in i.columns] for n, i in infos.items()}
@@ -148,6 +153,7 @@ def import_bundle(
                         "datasets": report.datasets,
                         "recipes": report.recipes,
                         "scenarios": report.scenarios,
+                        "drop_storage": drop_storage,
                     },
                 )
         except ValidationError as exc:

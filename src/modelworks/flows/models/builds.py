@@ -130,7 +130,9 @@ class BuildStep(models.Model):
 
     ``recipe_name`` keeps the name shown when the recipe is later deleted (``recipe`` becomes null).
     ``rows`` maps each output dataset name to its row count. ``log`` is capped at ``LOG_CAP``
-    characters. ``output_versions`` are the ``DatasetVersion``s the step registered.
+    characters. ``output_versions`` are the ``DatasetVersion``s the step registered. ``details``
+    holds structured findings of a succeeded step: ``join_report`` for a join (see
+    ``modelworks.flows.services.join_report``).
     """
 
     build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="steps")
@@ -153,6 +155,11 @@ class BuildStep(models.Model):
     error = models.TextField(blank=True)
     error_details = models.JSONField(
         default=dict, blank=True, help_text="Code, column, recipe… of the error."
+    )
+    details = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the step found out besides its rows, e.g. a join's unmatched rows (join_report).",
     )
     output_versions = models.ManyToManyField(
         "datasets.DatasetVersion", blank=True, related_name="build_steps"

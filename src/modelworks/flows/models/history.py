@@ -31,7 +31,8 @@ class RecipeRevisionQuerySet(ProjectScopedQuerySet):
 
 
 class RecipeRevision(models.Model):
-    """The state of a recipe after one change: name, kind, settings, input and output names.
+    """The state of a recipe after one change: name, kind, settings, input and output names, and
+    where its outputs are stored (``output_settings``).
 
     Written by ``modelworks.flows.services.history`` in the transaction of every create, update,
     revert and delete, so the history and the recipe never disagree. ``recipe`` becomes null when
@@ -57,6 +58,16 @@ class RecipeRevision(models.Model):
     spec = models.JSONField(default=dict, blank=True)
     inputs = models.JSONField(default=list, blank=True, help_text="Input dataset names, in order.")
     outputs = models.JSONField(default=list, blank=True, help_text="Output dataset names, in order.")
+    output_settings = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text=(
+            "Output name → where it is stored when not in Modelworks storage: "
+            '{"storage": {"connection", "connection_id", "schema"}} or {"virtual": true}. '
+            "Null for revisions written before it was recorded."
+        ),
+    )
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -75,8 +86,9 @@ class RecipeRevision(models.Model):
         return f"{self.recipe_name} revision {self.number} ({self.change})"
 
     def snapshot(self) -> dict[str, Any]:
-        """What the recipe was after this change (the fields compared by diffs and restored by reverts)."""
-        return {
+        """What the recipe was after this change (the fields compared by diffs and restored by
+        reverts); ``output_settings`` only when some output is not in Modelworks storage."""
+        snapshot: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind,
             "description": self.description,
@@ -84,3 +96,6 @@ class RecipeRevision(models.Model):
             "outputs": list(self.outputs),
             "spec": self.spec,
         }
+        if self.output_settings:
+            snapshot["output_settings"] = self.output_settings
+        return snapshot

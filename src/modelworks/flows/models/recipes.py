@@ -41,15 +41,25 @@ class RecipeKind(models.TextChoices):
     PYTHON = "python", "Python"
 
 
-def spec_digest(kind: str, spec: Any, inputs: list[str], outputs: list[str]) -> str:
-    """``sha256:<hex>`` of a recipe's kind, spec and input/output names (canonical JSON).
+def spec_digest(
+    kind: str,
+    spec: Any,
+    inputs: list[str],
+    outputs: list[str],
+    output_settings: dict[str, Any] | None = None,
+) -> str:
+    """``sha256:<hex>`` of a recipe's kind, spec, input/output names and the outputs' non-default
+    settings (canonical JSON; without such settings, the digest is the one it always was).
 
     Stored as ``Recipe.spec_hash`` so pages and the API can tell at a glance whether a recipe
     changed; the build's up-to-date check uses the engine's fingerprint, which also covers the
     input versions.
     """
+    document: dict[str, Any] = {"kind": kind, "spec": spec, "inputs": inputs, "outputs": outputs}
+    if output_settings:
+        document["output_settings"] = output_settings
     text = json.dumps(
-        {"kind": kind, "spec": spec, "inputs": inputs, "outputs": outputs},
+        document,
         sort_keys=True,
         separators=(",", ":"),
         default=str,
@@ -113,13 +123,24 @@ class Recipe(ProjectScopedModel):
         """The output datasets in order (uses prefetched links when present)."""
         return [link.dataset for link in sorted(self.output_links.all(), key=lambda link: link.position)]
 
+    def output_settings(self) -> dict[str, dict[str, Any]]:
+        """Output dataset name → its settings that are not the default (``RecipeOutput.storage_settings``);
+        outputs kept in Modelworks storage are left out. Uses prefetched links when present."""
+        found: dict[str, dict[str, Any]] = {}
+        for link in sorted(self.output_links.all(), key=lambda link: link.position):
+            chosen = link.storage_settings()
+            if chosen:
+                found[link.dataset.name] = chosen
+        return found
+
     def compute_spec_hash(self) -> str:
-        """The ``spec_hash`` for the current kind, spec, inputs and outputs."""
+        """The ``spec_hash`` for the current kind, spec, inputs, outputs and output settings."""
         return spec_digest(
             self.kind,
             self.spec,
             [d.name for d in self.input_datasets],
             [d.name for d in self.output_datasets],
+            self.output_settings(),
         )
 
 
@@ -190,3 +211,16 @@ class RecipeOutput(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipe} → {self.dataset}"
+
+    def storage_settings(self) -> dict[str, Any]:
+        """Where this output goes, when it is not the default (Modelworks storage): ``{"virtual":
+        True}`` or ``{"connection_id": …, "schema": …}``; ``{}`` for the default. Fingerprints and
+        ``spec_hash`` include it, so a change makes the recipe out of date."""
+        if self.virtual:
+            return {"virtual": True}
+        if self.storage_connection_id:
+            return {
+                "connection_id": self.storage_connection_id,
+                "schema": self.storage_schema or DEFAULT_STORAGE_SCHEMA,
+            }
+        return {}

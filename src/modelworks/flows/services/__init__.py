@@ -8,6 +8,7 @@ Recipe changes are validated by the engine before anything is saved, atomic and 
 
 from __future__ import annotations
 
+from modelworks.flows.services.analysis import StepProblem, recipe_sql, step_columns
 from modelworks.flows.services.builds import (
     BuildConflictError,
     blocked_inputs,
@@ -26,7 +27,13 @@ from modelworks.flows.services.graph import (
     flow_graph,
     propagate_schemas,
 )
-from modelworks.flows.services.preview import RecipeDraft, recipe_preview
+from modelworks.flows.services.preview import (
+    PREVIEW_SAMPLE_ROWS,
+    PreviewError,
+    RecipeDraft,
+    join_preview_report,
+    recipe_preview,
+)
 from modelworks.flows.services.recipes import (
     ValidatedRecipe,
     create_recipe,
@@ -38,12 +45,15 @@ from modelworks.flows.services.recipes import (
 from modelworks.flows.services.state import DatasetState, FlowState, flow_state
 
 __all__ = [
+    "PREVIEW_SAMPLE_ROWS",
     "BuildConflictError",
     "DatasetState",
     "FlowProblem",
     "FlowState",
+    "PreviewError",
     "RecipeDraft",
     "RecipeShape",
+    "StepProblem",
     "ValidatedRecipe",
     "blocked_inputs",
     "build_plan",
@@ -55,10 +65,13 @@ __all__ = [
     "delete_recipe",
     "flow_graph",
     "flow_state",
+    "join_preview_report",
     "last_built_fingerprints",
     "propagate_schemas",
     "recipe_preview",
+    "recipe_sql",
     "recipes_using",
+    "step_columns",
     "submit_build",
     "sync_build_status",
     "update_recipe",

@@ -27,7 +27,7 @@ from modelworks.core.jobs.exceptions import JobStateError
 from modelworks.core.models import JobState, Project, User
 from modelworks.datasets.models import Dataset, DatasetVersion, QualityResultStatus, SourceKind
 from modelworks.flows.models import Build, BuildStatus, BuildTrigger, StepStatus
-from modelworks.flows.services.graph import RecipeShape, dataset_key, flow_graph, recipe_shapes
+from modelworks.flows.services.graph import RecipeShape, dataset_key, flow_graph
 
 if TYPE_CHECKING:
     from modelworks.engine.flow import BuildPlan, FlowGraph
@@ -67,7 +67,9 @@ def current_fingerprints(project: Project, shapes: Iterable[RecipeShape]) -> dic
     found: dict[str, str | None] = {}
     for shape in shapes:
         versions = input_versions(shape)
-        found[shape.key] = None if versions is None else fingerprint(shape.kind, dict(shape.spec), versions)
+        found[shape.key] = (
+            None if versions is None else fingerprint(shape.kind, shape.fingerprint_spec, versions)
+        )
     return found
 
 
@@ -143,18 +145,10 @@ def build_plan(
             names the recipe, the dataset and the failing rule).
         modelworks.engine.flow.GraphError: the flow is invalid or a target is not in it.
     """
-    from modelworks.engine.flow import plan_build
+    # The build job plans the same way: virtual datasets are computed inside the steps that read them.
+    from modelworks.flows.services.pipeline import pipelined_build_plan
 
-    graph = graph or flow_graph(project)
-    shapes = recipe_shapes(project)
-    return plan_build(
-        graph,
-        targets=None if not targets else [dataset_key(d) for d in targets],
-        current=current_fingerprints(project, shapes),
-        last_built=last_built_fingerprints(shapes),
-        force=force,
-        blocked_inputs=blocked_inputs(project),
-    )
+    return pipelined_build_plan(project, targets=targets, force=force, graph=graph)
 
 
 def _scope(project: Project, targets: Sequence[Dataset] | None) -> tuple[FlowGraph, list[int]]:
@@ -177,6 +171,17 @@ def _scope(project: Project, targets: Sequence[Dataset] | None) -> tuple[FlowGra
                         "build for it; choose an output of a recipe."
                     }
                 )
+        from modelworks.flows.services.pipeline import virtual_keys
+
+        if any(dataset_key(d) in virtual_keys(project) for d in targets):
+            # Refused now rather than by the job: the planner's message names what to build instead.
+            from modelworks.engine.flow import VirtualDatasetError
+            from modelworks.flows.services.pipeline import pipelined_build_plan
+
+            try:
+                pipelined_build_plan(project, targets=targets, graph=graph)
+            except VirtualDatasetError as exc:
+                raise ValidationError({"targets": exc.message}, code=exc.code) from exc
         keys = graph.upstream([dataset_key(d) for d in targets])
     if not keys:
         raise ValidationError({"targets": "This project has no recipe to build yet; add a recipe first."})

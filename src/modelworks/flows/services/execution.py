@@ -35,7 +35,8 @@ from modelworks.datasets.models import Dataset, DatasetVersion, SourceKind
 from modelworks.datasets.services import create_version, version_path
 from modelworks.datasets.storage import data_store
 from modelworks.flows.models import Recipe, RecipeKind, StepEngine
-from modelworks.flows.services.graph import dataset_key, version_columns
+from modelworks.flows.services.graph import dataset_key, fingerprint_spec, version_columns
+from modelworks.flows.services.join_report import REPORT_KEY, is_join, join_report_in_duckdb
 from modelworks.flows.services.pushdown import (
     Placement,
     StoredTable,
@@ -100,6 +101,7 @@ class ExecutedStep:
     notes: list[str] = field(default_factory=list)
     stored: dict[str, StoredTable] = field(default_factory=dict)  # output → its new database table
     engine: str = ""
+    details: dict[str, Any] = field(default_factory=dict)  # kept as ``BuildStep.details`` (JSON)
 
 
 def choose_engine(recipe: Recipe, placement: Placement | None = None) -> str:
@@ -166,7 +168,9 @@ def prepare_step(recipe: Recipe, *, blocked_reason: str | None = None) -> Prepar
         input_columns=columns,
         input_versions=versions,
         outputs=recipe.output_datasets,
-        fingerprint=fingerprint(recipe.kind, dict(recipe.spec), versions),
+        fingerprint=fingerprint(
+            recipe.kind, fingerprint_spec(recipe.spec, recipe.output_settings()), versions
+        ),
         engine=choose_engine(recipe, placement),
         blocked=blocked,
         placement=placement,
@@ -239,13 +243,31 @@ def _run_duckdb(
             cancelled=cancelled,
             recipe=prepared.name,
         )
+        report = (
+            join_report_in_duckdb(
+                spec,
+                relations,
+                prepared.input_paths,
+                recipe=prepared.name,
+                cancelled=cancelled,
+                spill_dir=spill,
+            )
+            if is_join(prepared.kind)
+            else None
+        )
     sql = ";\n\n".join(f"-- {out.name}\n{out.sql('duckdb')}" for out in compiled.outputs)
     lines = [
         f"{name}: {rows.get(name, 0):,} rows, {len(schemas.get(name, ()))} columns"
         for name in prepared.output_names
     ]
     lines += list(compiled.notes)
-    return ExecutedStep(staged=staged, rows=dict(rows), log="\n".join(lines), compiled=compiled, sql=sql)
+    details: dict[str, Any] = {}
+    if report is not None:
+        lines += [report.log_text()] if report.log_text() else []
+        details[REPORT_KEY] = report.to_dict()
+    return ExecutedStep(
+        staged=staged, rows=dict(rows), log="\n".join(lines), compiled=compiled, sql=sql, details=details
+    )
 
 
 def _run_python(

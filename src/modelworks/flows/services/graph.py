@@ -20,11 +20,13 @@ if TYPE_CHECKING:
     from modelworks.engine.recipes.types import Column
 
 __all__ = [
+    "OUTPUT_SETTINGS_KEY",
     "FlowProblem",
     "RecipeShape",
     "SchemaPropagation",
     "check_flow",
     "dataset_key",
+    "fingerprint_spec",
     "flow_graph",
     "input_relations",
     "propagate_schemas",
@@ -40,11 +42,27 @@ def dataset_key(dataset: Dataset | str) -> str:
     return str(dataset.pk)
 
 
+#: The key under which a recipe's non-default output settings join its spec in fingerprints.
+OUTPUT_SETTINGS_KEY = "~outputs"
+
+
+def fingerprint_spec(spec: Mapping[str, Any], output_settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a recipe's build fingerprint covers besides its kind and input versions: its spec and,
+    when some output is not in Modelworks storage (a connection and schema, or not stored at all),
+    those settings (``Recipe.output_settings``). Changing where an output goes thus makes the recipe
+    out of date, while a recipe without such settings keeps the fingerprint it always had."""
+    covered = dict(spec)
+    if output_settings:
+        covered[OUTPUT_SETTINGS_KEY] = {name: dict(output_settings[name]) for name in sorted(output_settings)}
+    return covered
+
+
 @dataclass(frozen=True)
 class RecipeShape:
     """A recipe as the flow sees it; saved (``id`` set) or a candidate being validated (``id`` None).
 
-    ``outputs`` holds existing datasets and names of outputs to be created.
+    ``outputs`` holds existing datasets and names of outputs to be created; ``output_settings``
+    the outputs' non-default storage settings (``Recipe.output_settings``).
     """
 
     id: int | None
@@ -53,10 +71,16 @@ class RecipeShape:
     spec: Mapping[str, Any]
     inputs: tuple[Dataset, ...]
     outputs: tuple[Dataset | str, ...]
+    output_settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         return str(self.id) if self.id is not None else "candidate"
+
+    @property
+    def fingerprint_spec(self) -> dict[str, Any]:
+        """The settings the build fingerprint covers (see :func:`fingerprint_spec`)."""
+        return fingerprint_spec(self.spec, self.output_settings)
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -72,6 +96,7 @@ class RecipeShape:
             spec=recipe.spec,
             inputs=tuple(recipe.input_datasets),
             outputs=tuple(recipe.output_datasets),
+            output_settings=recipe.output_settings(),
         )
 
 

@@ -31,8 +31,12 @@ __all__ = [
 
 
 def _snapshot(recipe: Recipe) -> dict[str, Any]:
+    """The recipe's state as ``RecipeRevision.snapshot`` gives it (``output_settings`` only when
+    some output is not in Modelworks storage)."""
+    from modelworks.flows.services.pushdown import named_output_settings
+
     links = Recipe.objects.with_links().get(pk=recipe.pk)
-    return {
+    snapshot: dict[str, Any] = {
         "name": links.name,
         "kind": links.kind,
         "description": links.description,
@@ -40,6 +44,10 @@ def _snapshot(recipe: Recipe) -> dict[str, Any]:
         "outputs": [d.name for d in links.output_datasets],
         "spec": links.spec,
     }
+    settings = named_output_settings(links, with_ids=True)
+    if settings:
+        snapshot["output_settings"] = settings
+    return snapshot
 
 
 def record_revision(
@@ -72,7 +80,7 @@ def record_revision(
         number=(last.number if last is not None else 0) + 1,
         change=change,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        **snapshot,
+        **{"output_settings": {}, **snapshot},
     )
 
 
@@ -149,13 +157,54 @@ def _datasets_named(project: Project, names: list[str], field: str, number: int)
     return [found[n] for n in names]
 
 
+def _restored_outputs(
+    project: Project, outputs: list[Any], settings: dict[str, Any], number: int
+) -> tuple[list[Any], list[str]]:
+    """The outputs of a revision with the storage each had (``OutputChoice``s), and the names of
+    those that were not stored. A connection is found by its id, else by its name, among the
+    PostgreSQL connections the project may use.
+
+    Raises:
+        ValidationError: keyed by ``outputs``, when such a connection is gone.
+    """
+    from modelworks.flows.services.pushdown import OutputChoice, OutputStorage, storage_choices
+
+    usable = storage_choices(project)
+    by_id = {c.pk: c for c in usable}
+    by_name = {c.name: c for c in usable}
+    choices: list[Any] = []
+    virtual: list[str] = []
+    for output in outputs:
+        name = output if isinstance(output, str) else output.name
+        chosen = settings.get(name) or {}
+        if chosen.get("virtual"):
+            virtual.append(name)
+        storage = chosen.get("storage") or {}
+        if not storage:
+            choices.append(OutputChoice(output, OutputStorage()))
+            continue
+        connection = by_id.get(storage.get("connection_id")) or by_name.get(storage.get("connection"))
+        if connection is None:
+            raise ValidationError(
+                {
+                    "outputs": f"Revision {number} stored output '{name}' in PostgreSQL connection "
+                    f"'{storage.get('connection')}', which this project can no longer use; share or "
+                    "re-create that connection, or edit the recipe instead of reverting."
+                }
+            )
+        choices.append(OutputChoice(output, OutputStorage(connection.pk, str(storage.get("schema") or ""))))
+    return choices, virtual
+
+
 def revert_recipe(
     recipe: Recipe, *, to: int, actor: User, request: HttpRequest | None = None
 ) -> tuple[Recipe, RecipeRevision]:
     """Give ``recipe`` back the state of its revision ``to``, as a new ``reverted`` revision.
 
-    The old name, inputs, outputs, settings and description are applied through ``update_recipe``,
-    so they are checked against today's datasets like any edit. Every attempt is audited
+    The old name, inputs, outputs, settings, description and the outputs' storage (connection and
+    schema, or not stored) are applied through ``update_recipe``, so they are checked against
+    today's datasets like any edit; a revision written before storage was recorded leaves the
+    storage as it is. Every attempt is audited
     (``flows.recipe_reverted``, with outcome ``failure`` when refused).
 
     Returns:
@@ -181,6 +230,10 @@ def revert_recipe(
             d.name: d for d in Dataset.objects.filter(project=recipe.project, name__in=target.outputs)
         }
         outputs: list[Any] = [existing.get(name, name) for name in target.outputs]
+        restored: dict[str, Any] = {}
+        if target.output_settings is not None:  # recorded: restore where each output was stored
+            outputs, virtual = _restored_outputs(recipe.project, outputs, target.output_settings, to)
+            restored["virtual_outputs"] = virtual
         with transaction.atomic():
             before = RecipeRevision.objects.filter(recipe_pk=recipe.pk).order_by("-number").first()
             updated = update_recipe(
@@ -192,6 +245,7 @@ def revert_recipe(
                 spec=target.spec,
                 description=target.description,
                 request=request,
+                **restored,
             )
             latest = RecipeRevision.objects.filter(recipe_pk=recipe.pk).order_by("-number").first()
             if latest is None or (before is not None and latest.number == before.number):

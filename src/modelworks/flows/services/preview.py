@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
@@ -14,7 +14,39 @@ from modelworks.flows.models import Recipe, RecipeKind
 from modelworks.flows.services.graph import version_columns
 from modelworks.flows.services.recipes import kind_info
 
-__all__ = ["RecipeDraft", "recipe_preview"]
+if TYPE_CHECKING:
+    from modelworks.engine.errors import EngineError
+
+__all__ = ["PREVIEW_SAMPLE_ROWS", "PreviewError", "RecipeDraft", "join_preview_report", "recipe_preview"]
+
+#: The rows read from each input for a preview (and for the join's unmatched-rows report beside it).
+PREVIEW_SAMPLE_ROWS = 10_000
+
+
+class PreviewError(ValidationError):
+    """The engine refused the recipe's settings: a ``ValidationError`` keyed by ``spec`` that keeps
+    the engine error, so a page can point at the step and the column.
+
+    Attributes:
+        engine_error: the engine's error.
+        code: its stable code (``recipe_missing_column``…).
+        details: its facts that fit in JSON: ``step`` (1-based, for a Prepare step), ``column``,
+            ``position``, ``recipe``…
+    """
+
+    def __init__(self, engine_error: EngineError) -> None:
+        super().__init__({"spec": ValidationError(engine_error.message, code=engine_error.code)})
+        self.engine_error = engine_error
+        self.code = engine_error.code
+        self.details: dict[str, Any] = {
+            k: v for k, v in engine_error.details.items() if isinstance(v, str | int | float | bool)
+        }
+
+    @property
+    def step(self) -> int | None:
+        """The 1-based Prepare step the error is in, when the engine says."""
+        value = self.details.get("step")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)
@@ -52,8 +84,11 @@ def recipe_preview(target: Recipe | RecipeDraft, *, output: str | None = None, l
         The engine's ``PreviewResult`` (``columns``, ``rows``).
 
     Raises:
-        ValidationError: keyed by ``spec`` (settings, missing column…), ``inputs`` (an input has
-            no data yet) or ``output``; ``kind`` for a Python recipe (run it in a build instead).
+        PreviewError: a ``ValidationError`` keyed by ``spec`` when the engine refuses the settings
+            (a missing column, a bad formula…); it keeps the engine error's ``code`` and
+            ``details`` (``step``, ``column``…).
+        ValidationError: keyed by ``inputs`` (an input has no data yet) or ``output``; ``kind``
+            for a Python recipe (run it in a build instead).
         modelworks.engine.errors.EngineError: the preview query itself failed.
     """
     from modelworks.engine.errors import EngineError
@@ -71,20 +106,12 @@ def recipe_preview(target: Recipe | RecipeDraft, *, output: str | None = None, l
     chosen = output or draft.outputs[0]
     if chosen not in draft.outputs:
         raise ValidationError({"output": f"'{chosen}' is not an output of this recipe."})
-    paths: dict[str, Any] = {}
-    columns = []
-    for dataset in draft.inputs:
-        version = dataset.current_version
-        if version is None:
-            raise ValidationError(
-                {"inputs": f"'{dataset.name}' has no data yet; import it or build it first to preview."}
-            )
-        from modelworks.datasets.services import version_path
+    from modelworks.flows.services.pipeline import virtual_keys
 
-        paths[dataset.name] = version_path(version)
-        known = version_columns(version)
-        assert known is not None
-        columns.append(known)
+    virtual = virtual_keys(draft.project)
+    if any(str(d.pk) in virtual for d in draft.inputs):
+        return _preview_through_virtual(draft, chosen, limit, virtual)
+    paths, columns = _input_files(draft)
     try:
         spec = normalize_spec(draft.kind, dict(draft.spec), recipe=draft.name)
         relations = input_relations(draft.inputs, columns)
@@ -94,9 +121,129 @@ def recipe_preview(target: Recipe | RecipeDraft, *, output: str | None = None, l
             paths,
             relations,
             limit=max(1, min(int(limit), 1000)),
+            sample_rows=PREVIEW_SAMPLE_ROWS,
             recipe=draft.name,
         )
     except EngineError as exc:
         if exc.code.startswith("recipe"):
-            raise ValidationError({"spec": exc.message}, code=exc.code) from exc
+            raise PreviewError(exc) from exc
         raise
+
+
+def _preview_through_virtual(draft: RecipeDraft, chosen: str, limit: int, virtual: set[str]) -> Any:
+    """Preview a recipe that reads virtual datasets: the recipes computing them are compiled inline
+    (as the build does), and the sample is taken from the stored datasets at the start of the chain."""
+    from modelworks.datasets.services import version_path
+    from modelworks.engine.errors import EngineError
+    from modelworks.engine.flow import PipelineRecipe, compile_pipeline
+    from modelworks.engine.recipes import preview
+    from modelworks.flows.services.graph import flow_graph
+    from modelworks.flows.services.pipeline.running import _pipeline_recipe
+
+    graph = flow_graph(draft.project)
+    chain: dict[str, None] = {}  # recipe ids computing the virtual inputs, in dependency order
+
+    def visit(key: str) -> None:
+        producer = graph.producer(key)
+        if producer is None or producer in chain:
+            return
+        for upstream in graph.recipe(producer).inputs:
+            if upstream in virtual:
+                visit(upstream)
+        chain[producer] = None
+
+    for dataset in draft.inputs:
+        if str(dataset.pk) in virtual:
+            visit(str(dataset.pk))
+    recipes = {str(r.pk): r for r in Recipe.objects.filter(pk__in=[int(i) for i in chain]).with_links()}
+    upstream = [_pipeline_recipe(recipes[rid]) for rid in chain]
+    stored_keys = {key for rid in chain for key in graph.recipe(rid).inputs if key not in virtual} | {
+        str(d.pk) for d in draft.inputs if str(d.pk) not in virtual
+    }
+    paths: dict[str, Any] = {}
+    columns: dict[str, Any] = {}
+    for dataset in Dataset.objects.filter(pk__in=[int(k) for k in stored_keys]).select_related(
+        "pinned_version"
+    ):
+        version = dataset.current_version
+        if version is None:
+            raise ValidationError(
+                {"inputs": f"'{dataset.name}' has no data yet; import it or build it first to preview."}
+            )
+        paths[dataset.name] = version_path(version)
+        columns[dataset.name] = version_columns(version)
+    step = PipelineRecipe(
+        id="preview",
+        name=draft.name,
+        kind=draft.kind,
+        spec=dict(draft.spec),
+        inputs=tuple(d.name for d in draft.inputs),
+        outputs=tuple(draft.outputs),
+    )
+    try:
+        fused = compile_pipeline(step, upstream, columns)
+        return preview(
+            fused.compiled.output(chosen),
+            paths,
+            list(fused.relations),
+            limit=max(1, min(int(limit), 1000)),
+            sample_rows=PREVIEW_SAMPLE_ROWS,
+            recipe=draft.name,
+        )
+    except EngineError as exc:
+        if exc.code.startswith("recipe") or exc.code.startswith("flow"):
+            raise PreviewError(exc) from exc
+        raise
+
+
+def _input_files(draft: RecipeDraft) -> tuple[dict[str, Any], list[Any]]:
+    """Each input's current Parquet file and columns, or a ValidationError keyed by ``inputs``."""
+    from modelworks.datasets.services import version_path
+
+    paths: dict[str, Any] = {}
+    columns = []
+    for dataset in draft.inputs:
+        version = dataset.current_version
+        if version is None:
+            raise ValidationError(
+                {"inputs": f"'{dataset.name}' has no data yet; import it or build it first to preview."}
+            )
+        paths[dataset.name] = version_path(version)
+        known = version_columns(version)
+        assert known is not None
+        columns.append(known)
+    return paths, columns
+
+
+def join_preview_report(draft: RecipeDraft) -> list[Any]:
+    """The unmatched-rows report of a join recipe (saved or a draft) on the preview's sample: the
+    first ``PREVIEW_SAMPLE_ROWS`` rows of each input, as the preview reads them.
+
+    Returns:
+        The engine's ``UnmatchedCount``s (one per join and side); empty for other kinds.
+
+    Raises:
+        ValidationError: an input has no data yet. ``EngineError``: the settings do not fit the
+            inputs, or the counts failed (the preview shows the same problem).
+    """
+    from modelworks.engine.flow import count_unmatched_in_duckdb
+    from modelworks.engine.recipes import normalize_spec
+    from modelworks.engine.recipes.preview import PREVIEW_TIMEOUT_S
+    from modelworks.flows.services.graph import input_relations
+    from modelworks.flows.services.join_report import is_join
+
+    if not is_join(draft.kind):
+        return []
+    paths, columns = _input_files(draft)
+    spec = normalize_spec(draft.kind, dict(draft.spec), recipe=draft.name)
+    relations = input_relations(draft.inputs, columns)
+    return list(
+        count_unmatched_in_duckdb(
+            spec,
+            relations,
+            paths,
+            recipe=draft.name,
+            sample_rows=PREVIEW_SAMPLE_ROWS,
+            timeout_s=PREVIEW_TIMEOUT_S,
+        )
+    )

@@ -121,9 +121,10 @@ def test_previews_of_a_draft_and_of_a_saved_recipe(
     bad = expect_error(
         api.post(_url(project, "/recipes/preview"), {**draft, "spec": {"columns": ["distanse"]}}),
         422,
-        "validation_error",
+        "recipe_missing_column",
     )
     assert "distanse" in bad["message"] and "distance" in bad["message"]
+    assert bad["details"]["column"] == "distanse"
 
     created = expect(api.post(_url(project, "/recipes"), _group_body()), 201)
     saved = expect(api_client(carol).get(_url(project, f"/recipes/{created['id']}/preview")), 200)

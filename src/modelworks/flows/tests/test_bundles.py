@@ -19,6 +19,7 @@ import pytest
 from django.test import Client
 
 from modelworks.connections import services as connection_services
+from modelworks.connections.models import Connection
 from modelworks.core import services as core_services
 from modelworks.core.models import AuditEvent, Project, User
 from modelworks.core.testing.client import ApiClient, expect, expect_error
@@ -30,7 +31,8 @@ from modelworks.engine.io import ImportOptions, import_file
 from modelworks.flows import services
 from modelworks.flows.bundles import BundleError, export_project, export_zip, import_bundle
 from modelworks.flows.bundles.yamltext import dump_yaml, load_yaml
-from modelworks.flows.models import Recipe
+from modelworks.flows.models import Recipe, RecipeOutput
+from modelworks.flows.services.pushdown import OutputChoice, OutputStorage
 from modelworks.flows.testing import CARRIERS_CSV, stored_objects
 from modelworks.scenarios import services as scenario_services
 from modelworks.scenarios.models import Scenario
@@ -390,9 +392,47 @@ def _oversize(folder: Path, tmp: Path) -> Path:
     return target
 
 
+def _settings_of(doc: dict[str, Any], settings: dict[str, Any]) -> None:
+    doc["output_settings"] = settings
+
+
+def _unknown_output(folder: Path, tmp: Path) -> Path:
+    _edit(folder, "recipes/add-carriers.yaml", lambda d: _settings_of(d, {"Nope": {"virtual": True}}))
+    return folder
+
+
+def _virtual_and_stored(folder: Path, tmp: Path) -> Path:
+    both = {"Enriched": {"virtual": True, "storage": {"connection": "Warehouse"}}}
+    _edit(folder, "recipes/add-carriers.yaml", lambda d: _settings_of(d, both))
+    return folder
+
+
+def _storage_without_connection(folder: Path, tmp: Path) -> Path:
+    nowhere = {"Enriched": {"storage": {"schema": "marts"}}}
+    _edit(folder, "recipes/add-carriers.yaml", lambda d: _settings_of(d, nowhere))
+    return folder
+
+
+def _python_not_stored(folder: Path, tmp: Path) -> Path:
+    _edit(
+        folder,
+        "recipes/long-flights.yaml",
+        lambda d: d.update(
+            kind="python",
+            spec={"code": "from modelworks_recipe import inputs, outputs\n"},
+            output_settings={"Long flights": {"virtual": True}},
+        ),
+    )
+    return folder
+
+
 @pytest.mark.parametrize(
     ("spoil", "match"),
     [
+        (_unknown_output, r"add-carriers.yaml: output_settings of 'Nope': 'Nope' is not one of the recipe's"),
+        (_virtual_and_stored, r"add-carriers.yaml: output_settings of 'Enriched': an output cannot be both"),
+        (_storage_without_connection, r"recipes/add-carriers.yaml: the key 'connection' is missing"),
+        (_python_not_stored, r"nothing was created: A Python recipe's outputs are always stored"),
         (_bad_version, r"modelworks-project.yaml: unknown format version '99'"),
         (_missing_dataset, r"recipe 'Add carriers' reads dataset 'Airlines', which is not in the bundle"),
         (_bad_spec, r"recipes/long-flights.yaml: recipe 'Long flights' does not compile: .*miles"),
@@ -428,6 +468,125 @@ def test_target_must_be_new_or_empty(
         import_bundle(tmp_path / "bundle", actor=alice, project=project)
     with pytest.raises(BundleError, match="'Not A Slug' cannot be a project short name"):
         import_bundle(tmp_path / "bundle", actor=alice, slug="Not A Slug")
+
+
+# ------------------------------------------------------------------------------------- output settings
+
+
+def _connection(project: Project, actor: User, name: str = "Warehouse") -> Connection:
+    return connection_services.create_connection(
+        actor=actor,
+        project=project,
+        name=name,
+        kind="postgresql",
+        config={"host": "db.example.test", "port": 5432, "database": "dwh", "user": "loader"},
+        secrets={"password": PASSWORD},
+    )
+
+
+@pytest.fixture
+def stored_flow(project: Project, bob: User, alice: User, flow: dict[str, Any]) -> Connection:
+    """The flow with 'Long flights' not stored (computed inside the join) and 'Enriched' stored in
+    the project's PostgreSQL connection 'Warehouse', schema 'marts'."""
+    warehouse = _connection(project, alice)
+    services.update_recipe(
+        Recipe.objects.get(project=project, name="Long flights"), actor=bob, virtual_outputs=["Long flights"]
+    )
+    join = Recipe.objects.get(project=project, name="Add carriers")
+    services.update_recipe(
+        join, actor=bob, outputs=[OutputChoice(flow["enriched"], OutputStorage(warehouse.pk, "marts"))]
+    )
+    return warehouse
+
+
+def _settings(project: Project) -> dict[str, tuple[str | None, str, bool]]:
+    return {
+        link.dataset.name: (
+            link.storage_connection.name if link.storage_connection else None,
+            link.storage_schema,
+            link.virtual,
+        )
+        for link in RecipeOutput.objects.filter(recipe__project=project).select_related(
+            "dataset", "storage_connection"
+        )
+    }
+
+
+@pytest.mark.parametrize("with_data", [True, False])
+def test_output_settings_round_trip_with_the_connection_found_by_name(
+    project: Project, alice: User, stored_flow: Connection, tmp_path: Path, with_data: bool
+) -> None:
+    export_project(project, tmp_path / "bundle", with_data=with_data)
+    files = _files(tmp_path / "bundle")
+    assert load_yaml(files["recipes/add-carriers.yaml"])["output_settings"] == {
+        "Enriched": {"storage": {"connection": "Warehouse", "schema": "marts"}}
+    }
+    assert load_yaml(files["recipes/long-flights.yaml"])["output_settings"] == {
+        "Long flights": {"virtual": True}
+    }
+    assert not any(b"connection_id" in content for content in files.values())
+
+    target = core_services.create_project(actor=alice, slug="copy", name="Copy")
+    other = _connection(target, alice)  # the same name, another connection
+    report = import_bundle(tmp_path / "bundle", actor=alice, project=target)
+    assert not [w for w in report.warnings if "Warehouse" in w]
+    assert _settings(target) == {
+        "Long flights": (None, "modelworks", True),
+        "Enriched": ("Warehouse", "marts", False),
+    }
+    join = Recipe.objects.get(project=target, name="Add carriers")
+    assert join.output_links.get().storage_connection == other
+    assert join.revisions.get().output_settings == {
+        "Enriched": {"storage": {"connection": "Warehouse", "connection_id": other.pk, "schema": "marts"}}
+    }
+    export_project(target, tmp_path / "again", with_data=with_data)
+    again = _files(tmp_path / "again")
+    for name in ("recipes/add-carriers.yaml", "recipes/long-flights.yaml"):
+        assert again[name] == files[name], name
+
+
+def test_a_missing_storage_connection_refuses_the_import_unless_dropped(
+    project: Project, alice: User, dave: User, stored_flow: Connection, tmp_path: Path, api_client: ApiFor
+) -> None:
+    export_project(project, tmp_path / "bundle", with_data=True)
+    before = _counts()
+    with pytest.raises(
+        BundleError,
+        match=r"stored in PostgreSQL connections this project cannot use: 'Warehouse' \(for 'Enriched' of "
+        r"recipe 'Add carriers'\)\. Either a new project has no connection yet: .* --drop-storage",
+    ):
+        import_bundle(tmp_path / "bundle", actor=alice, slug="copy")
+    target = core_services.create_project(actor=alice, slug="empty", name="Empty")
+    _connection(target, alice, name="Lake")  # a connection, but not the one named in the bundle
+    with pytest.raises(BundleError, match=r"'Warehouse' \(for 'Enriched' of recipe 'Add carriers'\)"):
+        import_bundle(tmp_path / "bundle", actor=alice, project=target)
+    assert _counts()[1:] == before[1:]  # no dataset, recipe, scenario or stored file more
+
+    report = import_bundle(tmp_path / "bundle", actor=alice, slug="copy", drop_storage=True)
+    assert _settings(report.project) == {
+        "Long flights": (None, "modelworks", True),
+        "Enriched": (None, "modelworks", False),
+    }
+    assert (
+        "Recipe 'Add carriers': output 'Enriched' was stored in PostgreSQL connection 'Warehouse', which "
+        "this project cannot use; it is kept in Modelworks storage instead" in " ".join(report.warnings)
+    )
+
+    archive = io.BytesIO()
+    export_zip(project, archive, with_data=True)
+    client = api_client(dave)
+
+    def post(slug: str, **form: str) -> Any:
+        upload = io.BytesIO(archive.getvalue())
+        upload.name = "bundle.zip"
+        return client.client.post(
+            f"/api/v1/projects/{slug}/import", {"file": upload, **form}, headers=client._headers
+        )
+
+    refused = expect_error(post("api-copy"), 422, "validation_error")
+    assert "'Warehouse' (for 'Enriched' of recipe 'Add carriers')" in refused["message"]
+    created = expect(post("api-copy", drop_storage="true"), 201)
+    assert any("kept in Modelworks storage" in w for w in created["warnings"])
 
 
 # ----------------------------------------------------------------------------------------- API and page
@@ -534,7 +693,5 @@ def test_cli_imports_and_exports_a_project(project: Project, flow: dict[str, Any
 
     again = _cli(home, "project", "import", str(tmp_path / "bundle"), "--slug", "copy", "--owner", "ops")
     assert again.returncode == 2 and "a project with the short name 'copy' already exists" in again.stderr
-    nobody = _cli(home, "project", "import", str(tmp_path / "bundle"), "--slug", "c2", "--owner", "ghost")
-    assert nobody.returncode == 2 and "no user named 'ghost'" in nobody.stderr
     missing = _cli(home, "project", "export", "nope", str(tmp_path / "x"))
     assert missing.returncode == 2 and "no project 'nope'" in missing.stderr

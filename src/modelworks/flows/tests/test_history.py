@@ -12,6 +12,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from modelworks.connections import services as connection_services
+from modelworks.connections.models import Connection
 from modelworks.core.models import AuditEvent, Project, User
 from modelworks.core.testing.client import ApiClient, expect, expect_error
 from modelworks.datasets import services as dataset_services
@@ -20,8 +22,9 @@ from modelworks.datasets.storage import data_store
 from modelworks.datasets.testing import make_dataset
 from modelworks.engine.io import ImportOptions, import_file
 from modelworks.flows import services
-from modelworks.flows.models import Recipe, RecipeRevision
+from modelworks.flows.models import Recipe, RecipeOutput, RecipeRevision
 from modelworks.flows.services import history
+from modelworks.flows.services.pushdown import OutputChoice, OutputStorage
 from modelworks.flows.testing import CARRIERS_CSV
 
 pytest_plugins = ["modelworks.core.testing.fixtures"]
@@ -230,6 +233,82 @@ def test_a_revert_that_no_longer_fits_is_refused_and_audited(
         and event.details["to"] == to
         and match.split("'")[0] in event.details["error"]
     )
+
+
+# ------------------------------------------------------------------------------------- output settings
+
+
+def _warehouse(project: Project, alice: User, name: str = "Warehouse") -> Connection:
+    return connection_services.create_connection(
+        actor=alice,
+        project=project,
+        name=name,
+        kind="postgresql",
+        config={"host": "db.example.test", "port": 5432, "database": "dwh", "user": "loader"},
+        secrets={"password": "not-used-42"},
+    )
+
+
+def _storage(recipe: Recipe) -> list[tuple[str, int | None, str, bool]]:
+    return [
+        (link.dataset.name, link.storage_connection_id, link.storage_schema, link.virtual)
+        for link in RecipeOutput.objects.filter(recipe=recipe).select_related("dataset").order_by("position")
+    ]
+
+
+def test_revisions_record_output_settings_and_reverts_restore_them(
+    project: Project, alice: User, bob: User, recipe: Recipe
+) -> None:
+    warehouse = _warehouse(project, alice)
+    sorted_ = recipe.output_datasets[0]
+    services.update_recipe(
+        recipe, actor=bob, outputs=[OutputChoice(sorted_, OutputStorage(warehouse.pk, "marts"))]
+    )
+    services.update_recipe(recipe, actor=bob, virtual_outputs=["Sorted"])
+    assert _revisions(recipe.pk) == [(1, "created"), (2, "updated"), (3, "updated")]
+    second, third = (RecipeRevision.objects.get(recipe_pk=recipe.pk, number=n) for n in (2, 3))
+    assert second.output_settings == {
+        "Sorted": {"storage": {"connection": "Warehouse", "connection_id": warehouse.pk, "schema": "marts"}}
+    }
+    assert third.output_settings == {"Sorted": {"virtual": True}}
+    assert RecipeRevision.objects.get(recipe_pk=recipe.pk, number=1).output_settings == {}
+    assert "+  Sorted:\n+    storage:\n+      connection: Warehouse" in history.diff_revisions(
+        RecipeRevision.objects.get(recipe_pk=recipe.pk, number=1), second
+    )
+
+    history.revert_recipe(recipe, to=2, actor=bob)
+    assert _storage(recipe) == [("Sorted", warehouse.pk, "marts", False)]
+    history.revert_recipe(recipe, to=1, actor=bob)
+    assert _storage(recipe) == [("Sorted", None, "modelworks", False)]
+    history.revert_recipe(recipe, to=3, actor=bob)
+    assert _storage(recipe) == [("Sorted", None, "modelworks", True)]
+
+    # A connection renamed since is still found (by id); one that is gone refuses the revert.
+    warehouse.name = "Old warehouse"
+    warehouse.save(update_fields=["name"])
+    history.revert_recipe(recipe, to=2, actor=bob)
+    assert _storage(recipe) == [("Sorted", warehouse.pk, "marts", False)]
+    history.revert_recipe(recipe, to=1, actor=bob)
+    Connection.objects.filter(pk=warehouse.pk).delete()
+    with pytest.raises(ValidationError, match="stored output 'Sorted' in PostgreSQL connection 'Warehouse'"):
+        history.revert_recipe(recipe, to=2, actor=bob)
+    assert _storage(recipe) == [("Sorted", None, "modelworks", False)]
+
+
+def test_a_revision_older_than_output_settings_keeps_the_storage_on_revert(
+    project: Project, alice: User, bob: User, recipe: Recipe
+) -> None:
+    warehouse = _warehouse(project, alice)
+    services.update_recipe(recipe, actor=bob, spec=_sort_by("distance"))
+    services.update_recipe(
+        recipe,
+        actor=bob,
+        outputs=[OutputChoice(recipe.output_datasets[0], OutputStorage(warehouse.pk, "marts"))],
+    )
+    RecipeRevision.objects.filter(recipe_pk=recipe.pk, number=1).update(output_settings=None)
+    reverted, _ = history.revert_recipe(recipe, to=1, actor=bob)
+    assert reverted.spec == RecipeRevision.objects.get(recipe_pk=recipe.pk, number=1).spec
+    assert _storage(recipe) == [("Sorted", warehouse.pk, "marts", False)]
 
 
 # --------------------------------------------------------------------------------------------------- API

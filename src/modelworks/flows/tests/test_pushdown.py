@@ -343,6 +343,33 @@ def test_an_output_stored_in_postgres_from_a_parquet_input_is_loaded_there(
     assert [r[0] for r in _parquet_rows(version)] == ["BA3", "LH7"]
 
 
+def test_a_python_recipe_output_stored_in_postgres_is_loaded_there(
+    project: Project, bob: User, shop: dict[str, Any], connection: Connection,
+    postgres_source: PostgresServer, warehouse: str,
+) -> None:  # fmt: skip
+    code = (
+        "from modelworks_recipe import inputs, outputs\n"
+        "df = inputs['Customers'].pandas()\n"
+        "df['shout'] = df['name'].str.upper()\n"
+        "outputs['Shouted'].write(df[['id', 'shout']])\n"
+    )
+    services.create_recipe(
+        project,
+        actor=bob,
+        name="Shout",
+        kind="python",
+        inputs=[shop["customers"]],
+        outputs=[_stored(connection, "Shouted")],
+        spec={"code": code},
+    )
+    build = _build(project, bob, targets=[Dataset.objects.get(name="Shouted")])
+    assert build.status == BuildStatus.SUCCEEDED, build.error
+    step = build.steps.get(recipe_name="Shout")
+    assert step.engine == "python" and "Python recipes run in the sandbox" in step.log
+    version = Dataset.objects.get(name="Shouted").latest_version
+    assert _pg_rows(postgres_source, warehouse, version) == [(i, n.upper()) for i, n, _ in CUSTOMERS]
+
+
 def test_a_recipe_postgres_cannot_run_runs_in_duckdb_and_says_why(
     project: Project, bob: User, shop: dict[str, Any], connection: Connection,
     postgres_source: PostgresServer, warehouse: str,

@@ -4,6 +4,7 @@ between, rebuilds only what a change affects, keeps the lineage complete; and th
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from modelworks.core.models import Project, User
 from modelworks.core.testing.client import expect, expect_error
 from modelworks.datasets import services as dataset_services
 from modelworks.datasets.models import Dataset, DatasetVersion
+from modelworks.datasets.storage import data_store
 from modelworks.datasets.testing import make_dataset, run_queued_jobs
+from modelworks.engine.io import ImportOptions, import_file
 from modelworks.flows import services
 from modelworks.flows.models import Build, BuildStatus, Recipe, RecipeOutput, StepStatus
 from modelworks.flows.services import pipeline
@@ -117,8 +120,8 @@ def test_a_chain_with_virtual_intermediates_builds_the_same_rows_and_stores_noth
     build = _build(project, bob)
     assert build.status == BuildStatus.SUCCEEDED, build.error
 
-    for key in ("group", "sort"):
-        assert _rows(fused[key].output_datasets[0]) == _rows(stored[key].output_datasets[0])
+    for key in ("group", "sort"):  # a group's rows come in no set order: compare them sorted
+        assert sorted(_rows(fused[key].output_datasets[0])) == sorted(_rows(stored[key].output_datasets[0]))
     assert _rows(fused["sort"].output_datasets[0]) == [("DE", 45, 700, 2), ("FR", 2, 1200, 2)]
     for key in ("prepare", "join"):
         dataset = fused[key].output_datasets[0]
@@ -222,13 +225,13 @@ def test_a_virtual_dataset_cannot_be_built_on_its_own(
     project: Project, bob: User, sources: tuple[Dataset, Dataset]
 ) -> None:
     chain = make_chain(project, bob, sources, virtual=True)
-    build = _build(project, bob, targets=chain["join"].output_datasets)
-    assert build.status == BuildStatus.FAILED
-    assert "dataset 'Enriched' is virtual (not stored)" in build.error
-    assert (
-        "cannot be built on its own; build a dataset computed from it instead ('By country')" in build.error
-    )
-    assert 'untick "Don\'t store"' in build.error
+    with pytest.raises(ValidationError) as refused:
+        _build(project, bob, targets=chain["join"].output_datasets)
+    message = " ".join(refused.value.message_dict["targets"])
+    assert "dataset 'Enriched' is virtual (not stored)" in message
+    assert "cannot be built on its own; build a dataset computed from it instead ('By country')" in message
+    assert 'untick "Don\'t store"' in message
+    assert not Build.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -293,6 +296,9 @@ def test_pages_show_virtual_datasets(project: Project, bob: User, sources: tuple
     node = flow[flow.index(f'data-node="dataset:{enriched.pk}"') - 200 :][:1200]
     assert "state-virtual" in node and "Not stored (virtual)" in node
     assert pipeline.virtual_keys(project) == {str(enriched.pk), str(chain["prepare"].output_datasets[0].pk)}
+    recipe = client.get(reverse("flows:recipe", args=[project.slug, chain["join"].pk])).content.decode()
+    assert "Not stored: computed on the fly by the recipes that read its output" in recipe
+    assert "not stored: computed on the fly by the recipes that read it" in recipe
 
 
 def test_the_api_sets_and_shows_virtual_outputs(
@@ -353,3 +359,53 @@ def test_the_editor_has_a_dont_store_checkbox(
     assert 'name="output_virtual" value="0" checked' in edit
     python = client.get(reverse("flows:recipe_new", args=[project.slug, "python"])).content.decode()
     assert 'name="output_virtual"' not in python
+
+
+def test_an_error_in_a_virtual_recipe_fails_the_step_naming_that_recipe(
+    project: Project, bob: User, sources: tuple[Dataset, Dataset]
+) -> None:
+    chain = make_chain(project, bob, sources, virtual=True)
+    _build(project, bob)
+    objects = stored_objects()
+    flights = sources[0]
+    with tempfile.TemporaryDirectory() as folder:  # a new version of Flights without `distance`
+        path = Path(folder) / "flights.csv"
+        path.write_bytes(b"flight,carrier,dep_delay,day\nAF9,AF,7,2024-02-01\n")
+        info = import_file(path, store=data_store(), options=ImportOptions(original_name="flights.csv"))
+    dataset_services.create_version(
+        project=project, info=info, how="upload", how_details={}, actor=bob, job=None, dataset=flights
+    )
+    build = _build(project, bob)
+    assert build.status == BuildStatus.FAILED
+    step = build.steps.get(recipe_name="Delay by country")
+    assert step.status == StepStatus.FAILED
+    assert "recipe 'Long flights'" in step.error and "'distance'" in step.error
+    assert "computed inside recipe 'Delay by country'" in step.error
+    assert build.steps.get(recipe_name="Rank countries").status == StepStatus.SKIPPED
+    assert DatasetVersion.objects.filter(dataset=chain["group"].output_datasets[0]).count() == 1
+    assert stored_objects() - objects == {info.object_id} and staging_files() == []
+
+
+def test_a_recipe_reading_a_virtual_dataset_previews_through_the_chain(
+    project: Project, bob: User, sources: tuple[Dataset, Dataset]
+) -> None:
+    stored = make_chain(project, bob, sources, virtual=False)
+    fused = make_chain(project, bob, sources, " v", virtual=True)
+    assert _build(project, bob).status == BuildStatus.SUCCEEDED
+    # The group recipe reads 'Enriched v', which has no version: its preview computes the chain inline.
+    through_chain = services.recipe_preview(fused["group"])
+    materialised = services.recipe_preview(stored["group"])
+    assert [c.name for c in through_chain.columns] == [c.name for c in materialised.columns]
+    assert sorted(map(tuple, through_chain.rows)) == sorted(map(tuple, materialised.rows))
+    # A draft with a bad column is refused naming the recipe and the column, like any preview.
+    draft = services.RecipeDraft.of(fused["group"])
+    bad = services.RecipeDraft(
+        project=draft.project,
+        kind=draft.kind,
+        spec={**draft.spec, "keys": ["no_such_column"]},
+        inputs=draft.inputs,
+        outputs=draft.outputs,
+        name=draft.name,
+    )
+    with pytest.raises(ValidationError, match="no_such_column"):
+        services.recipe_preview(bad)

@@ -1,5 +1,6 @@
 """The project's builds (list) and one build's page: steps, why each ran or was skipped, timings,
-rows, logs and errors, followed live while it runs, with a Cancel button for contributors."""
+rows, a join's unmatched rows, logs and errors, followed live while it runs, with a Cancel button
+for contributors."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from modelworks.core.views.base import ListPageMixin, done
 from modelworks.datasets.models import Dataset
 from modelworks.flows import services
 from modelworks.flows.models import Build, BuildStatus, StepStatus
+from modelworks.flows.services.join_report import step_join_report
 from modelworks.flows.views.base import BuildPageView, FlowPageView
 
 __all__ = ["BuildCancelView", "BuildListView", "BuildView"]
@@ -91,6 +93,8 @@ class BuildView(BuildPageView):
         context = super().get_context_data(**kwargs)
         build = services.sync_build_status(self.build)
         steps = list(build.steps.select_related("recipe").prefetch_related("output_versions__dataset"))
+        for step in steps:
+            step.join_report = step_join_report(step.details)  # type: ignore[attr-defined]
         finished = sum(1 for s in steps if s.status in _FINISHED_STEPS)
         planned = (build.plan or {}).get("steps") or []
         total = len(steps) or len(planned)

@@ -21,7 +21,9 @@ __all__ = ["BundleImportView"]
 
 class BundleImportView(ProjectPageView):
     """Import an uploaded bundle .zip into this project, which must have no dataset, recipe or
-    scenario yet (project admins). Errors come back as messages on the settings page."""
+    scenario yet (project admins). Errors come back as messages on the settings page. The
+    ``drop_storage`` checkbox keeps in Modelworks storage the outputs whose storage connection the
+    project cannot use (see ``modelworks.flows.bundles``)."""
 
     http_method_names = ["post"]
     write_role = Role.ADMIN
@@ -37,7 +39,13 @@ class BundleImportView(ProjectPageView):
             with path.open("wb") as out:
                 shutil.copyfileobj(upload.file, out, 1 << 20)
             try:
-                report = import_bundle(path, actor=request.user, project=self.project, request=request)
+                report = import_bundle(
+                    path,
+                    actor=request.user,
+                    project=self.project,
+                    request=request,
+                    drop_storage=request.POST.get("drop_storage") == "on",
+                )
             except BundleError as exc:
                 messages.error(request, f"Nothing was imported: {exc}")
                 return done(request, back)

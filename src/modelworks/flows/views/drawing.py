@@ -26,6 +26,7 @@ STATES: Mapping[str, tuple[str, str]] = {
     DatasetState.NEVER_BUILT: ("Never built", "No data yet: build it (or import data into a source)."),
     DatasetState.FAILED: ("Build failed", "The last build of its recipe failed; open the build to see why."),
     DatasetState.BLOCKED: ("Blocked", "Its current version failed a blocking quality rule."),
+    DatasetState.VIRTUAL: ("Not stored", "Computed on the fly by the recipes that read it."),
     "running": ("Building", "A build is running this recipe now."),
 }
 _WORST = [

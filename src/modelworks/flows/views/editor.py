@@ -23,7 +23,8 @@ from modelworks.flows.forms.editor import EditorState
 from modelworks.flows.forms.kinds import KindChoice, kind_choice, processor_categories, processor_choice
 from modelworks.flows.forms.params import param_fields
 from modelworks.flows.models import Recipe, RecipeOutput
-from modelworks.flows.views.analysis import StepAnalysis, column_choices, input_columns, prepare_steps
+from modelworks.flows.services.analysis import input_columns
+from modelworks.flows.views.analysis import StepAnalysis, column_choices, prepare_steps
 from modelworks.flows.views.base import FlowPageView
 
 __all__ = [
@@ -181,7 +182,19 @@ class EditorMixin:
             return []
         if not inputs:
             return [StepAnalysis([], "Choose the input dataset first.") for _ in state.steps]
-        return prepare_steps(inputs[0].name, columns[0], state.steps, recipe=state.name or "this recipe")
+        draft = self.draft(state, inputs, [n for n in state.output_names if n] or ["preview"])
+        return prepare_steps(draft, columns[0])
+
+    def draft(self, state: EditorState, inputs: list[Dataset], outputs: list[str]) -> services.RecipeDraft:
+        """The editor's settings as a recipe the services can compile and preview."""
+        return services.RecipeDraft(
+            project=self.project,
+            kind=state.kind.kind,
+            spec=state.spec,
+            inputs=tuple(inputs),
+            outputs=tuple(outputs),
+            name=state.name.strip() or "this recipe",
+        )
 
 
 class EditorOperationView(EditorMixin, FlowPageView):
@@ -241,31 +254,66 @@ class PreviewView(EditorOperationView):
         elif not inputs:
             context["message"] = "Choose the input dataset to see a preview."
         else:
-            draft = services.RecipeDraft(
-                project=self.project,
-                kind=kind.kind,
-                spec=state.spec,
-                inputs=tuple(inputs),
-                outputs=tuple(output_names),
-                name=state.name.strip() or "this recipe",
-            )
-            context.update(self._run(draft, chosen))
+            context.update(self._run(self.draft(state, inputs, output_names), chosen))
             if kind.kind == "prepare":
-                columns = input_columns(self.project, inputs)
-                context["step_analysis"] = list(enumerate(self.step_analysis(state, inputs, columns)))
+                context["step_analysis"] = self._marked_steps(state, inputs, context.get("error_step"))
         return render_page(request, self.template_name, self.get_context_data(**context))
+
+    def _marked_steps(
+        self, state: EditorState, inputs: list[Dataset], failing: tuple[int, str] | None
+    ) -> list[tuple[int, StepAnalysis, bool]]:
+        """Each step's columns (for its pickers) and problem; the step the preview failed on shows
+        the preview's own error, which the engine located (``details["step"]``)."""
+        columns = input_columns(self.project, inputs[:1])
+        analysis = self.step_analysis(state, inputs[:1], columns)
+        marked = []
+        for index, found in enumerate(analysis):
+            if failing is not None and failing[0] == index:
+                marked.append((index, StepAnalysis(found.columns, failing[1], found.details), True))
+            else:
+                marked.append((index, found, False))
+        return marked
 
     def _run(self, draft: Any, output: str) -> dict[str, Any]:
         from modelworks.engine.errors import EngineError
 
         try:
             result = services.recipe_preview(draft, output=output, limit=PREVIEW_ROWS)
+        except services.PreviewError as exc:
+            step = exc.step
+            if step is None or draft.kind != "prepare":
+                return {"error": exc.engine_error.message, "error_code": exc.code}
+            problem = services.StepProblem.of(exc.engine_error)
+            processor = processor_choice(str(exc.details.get("processor", "")))
+            return {
+                "error": exc.engine_error.message,
+                "error_code": exc.code,
+                "error_step": (step - 1, problem.reason),
+                "error_step_label": f"Step {step}" + (f" ({processor.label})" if processor else ""),
+                "error_reason": problem.reason,
+            }
         except ValidationError as exc:
             return {"error": " ".join(m for ms in error_dict(exc).values() for m in ms)}
         except EngineError as exc:
-            return {"error": exc.message}
-        return {
+            return {"error": exc.message, "error_code": exc.code}
+        context: dict[str, Any] = {
             "columns": list(result.columns),
             "rows": [list(row) for row in result.rows],
             "sampled": getattr(result, "row_count_sampled", None),
         }
+        if draft.kind == "join":
+            context.update(self._join_report(draft))
+        return context
+
+    @staticmethod
+    def _join_report(draft: Any) -> dict[str, Any]:
+        """The join's unmatched rows on the preview's sample (or why they are not shown)."""
+        from modelworks.engine.errors import EngineError
+
+        try:
+            counts = services.join_preview_report(draft)
+        except (ValidationError, EngineError) as exc:
+            reason = exc.message if isinstance(exc, EngineError) else " ".join(exc.messages)
+            return {"join_report_error": reason}
+        rows = services.PREVIEW_SAMPLE_ROWS
+        return {"join_report": counts, "sample_rows": rows, "sample_rows_label": f"{rows:,}"}

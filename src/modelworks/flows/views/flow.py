@@ -56,8 +56,15 @@ class FlowView(FlowPageView):
             has_datasets=Dataset.objects.filter(project=self.project).exists(),
             has_recipes=Recipe.objects.filter(project=self.project).exists(),
             last_build=Build.objects.filter(project=self.project).select_related("created_by").first(),
+            focus=_focus(self.request.GET.get("focus", "")),
         )
         return context
+
+
+def _focus(value: str) -> str:
+    """The node to select and centre (``?focus=dataset:12`` from a dataset's page), or ``""``."""
+    kind, _, pk = value.partition(":")
+    return value if kind in ("dataset", "recipe") and pk.isdigit() and len(pk) < 19 else ""
 
 
 class FlowCheckView(FlowPageView):

@@ -17,11 +17,22 @@ from modelworks.flows.forms.editor import EditorState
 from modelworks.flows.forms.kinds import kind_choice, processor_choice
 from modelworks.flows.forms.params import display_value
 from modelworks.flows.models import BuildStep
-from modelworks.flows.views.analysis import compiled_sql
+from modelworks.flows.models.recipes import DEFAULT_STORAGE_SCHEMA
+from modelworks.flows.services import pipeline
 from modelworks.flows.views.base import FlowPageView, RecipePageView
 from modelworks.flows.views.editor import EditorMixin, error_dict, python_template
 
 __all__ = ["RecipeCreateView", "RecipeDeleteView", "RecipeEditView", "RecipeView"]
+
+
+def storage_label(link: Any) -> str:
+    """Where an output's versions are stored, in the user's words."""
+    if link.virtual:
+        return "Not stored (virtual)"
+    if link.storage_connection_id:
+        name = link.storage_connection.name if link.storage_connection else "?"
+        return f"PostgreSQL '{name}', schema {link.storage_schema or DEFAULT_STORAGE_SCHEMA}"
+    return "Modelworks storage"
 
 
 def _settings_rows(params: Any, values: dict[str, Any]) -> list[tuple[str, str]]:
@@ -40,9 +51,11 @@ class RecipeView(RecipePageView):
         spec = dict(recipe.spec or {})
         inputs, outputs = recipe.input_datasets, recipe.output_datasets
         shape = services.RecipeShape.of(recipe)
-        current = services.current_fingerprints(self.project, [shape]).get(shape.key)
-        built = services.last_built_fingerprints([shape]).get(shape.key)
-        if built is None:
+        current = pipeline.pipelined_fingerprints(self.project).get(shape.key)
+        built = pipeline.last_built_fingerprints(self.project, [shape]).get(shape.key)
+        if all(link.virtual for link in recipe.output_links.all()):
+            freshness = ("virtual", "Not stored: computed on the fly by the recipes that read its output")
+        elif built is None:
             freshness = ("never_built", "Never built")
         elif current == built:
             freshness = ("built", "Up to date")
@@ -64,15 +77,19 @@ class RecipeView(RecipePageView):
                     }
                 )
         code = kind.code_param if kind else None
-        sql, sql_error = ([], "")
+        sql: list[tuple[str, str]] = []
+        sql_error = ""
         if recipe.kind != "python":
-            sql, sql_error = compiled_sql(
-                self.project, recipe.kind, spec, inputs, [d.name for d in outputs], recipe=recipe.name
-            )
+            try:
+                sql = services.recipe_sql(recipe)
+            except ValidationError as exc:
+                sql_error = " ".join(exc.messages)
+        links = recipe.output_links.select_related("dataset", "storage_connection").order_by("position")
         context.update(
             kind=kind,
             inputs=inputs,
             outputs=outputs,
+            output_rows=[(link.dataset, storage_label(link)) for link in links],
             freshness=freshness,
             prepare_steps=steps,
             settings_rows=_settings_rows(kind.other_params, spec) if kind and not code else [],

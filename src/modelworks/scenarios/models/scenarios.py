@@ -126,7 +126,7 @@ class RunCondition(models.TextChoices):
 class Step(TimestampedModel):
     """One step of a scenario, run in ``position`` order.
 
-    ``params`` by kind (checked by ``modelworks.scenarios.services.steps.clean_step_params``):
+    ``params`` by kind (checked by ``modelworks.scenarios.services.definitions.clean_step_params``):
 
     * build: ``{"datasets": [ids] (empty: the whole flow), "force": bool}``
     * quality: ``{"datasets": [ids]}``

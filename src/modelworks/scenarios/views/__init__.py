@@ -9,6 +9,7 @@ from modelworks.scenarios.views.definitions import (
     StepMoveView,
     TriggerAddView,
     TriggerDeleteView,
+    TriggerEditView,
     TriggerUpdateView,
 )
 from modelworks.scenarios.views.runs import RunCancelView, RunHistoryView, RunLiveView, RunView
@@ -38,5 +39,6 @@ __all__ = [
     "StepMoveView",
     "TriggerAddView",
     "TriggerDeleteView",
+    "TriggerEditView",
     "TriggerUpdateView",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "StepMoveView",
     "TriggerAddView",
     "TriggerDeleteView",
+    "TriggerEditView",
     "TriggerUpdateView",
 ]
 
@@ -72,6 +73,35 @@ class TriggerUpdateView(_TriggerView):
         return done(
             request, self.detail_url(), "Trigger switched on." if enabled else "Trigger switched off."
         )
+
+
+class TriggerEditView(_TriggerView):
+    """Change a trigger: what starts the scenario (its kind) and that kind's settings (its own page,
+    like a step's). Switching it on or off stays on the scenario page."""
+
+    http_method_names = ["get", "post"]
+    template_name = "scenarios/trigger.html"
+    needed_role = Role.CONTRIBUTOR
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["trigger"] = self.trigger
+        context.setdefault("form", TriggerForm.for_trigger(self.trigger))
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = TriggerForm.for_trigger(self.trigger, request.POST)
+        if form.is_valid():
+            try:
+                services.update_trigger(
+                    self.trigger, actor=request.user, request=request, **form.fields_for_service()
+                )
+            except ValidationError as exc:
+                _on_form(form, exc)
+                self.trigger.refresh_from_db()
+            else:
+                return done(request, self.detail_url(), "Trigger saved.")
+        return self.render_form_errors(form=form)
 
 
 class TriggerDeleteView(_TriggerView):

@@ -245,7 +245,7 @@ def test_bad_settings_name_the_step(prep, bad, error, message):
 def test_a_later_step_sees_renamed_columns_only(prep):
     with pytest.raises(
         MissingColumnError,
-        match=r"step 2 \(Drop columns\): column 'carrier' not found in input 'flights' \(as it is after step 1\); did you mean 'carrier2'\?",
+        match=r"^recipe 'clean_flights' step 2 \(Drop columns\): column 'carrier' not found in input 'flights' \(as it is after step 1\); did you mean 'carrier2'\?",
     ):
         prep.compile(
             [

@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from modelworks.engine.duck import connect
 from modelworks.engine.recipes.prepare import CATEGORIES, PROCESSORS, compile_prepare, processors_catalog
-from modelworks.engine.recipes.types import Column, LineageEdge, RecipeSpecError, Relation
+from modelworks.engine.recipes.types import Column, LineageEdge, MissingColumnError, RecipeSpecError, Relation
 
 
 def step(processor: str, enabled: bool = True, **params: Any) -> dict[str, Any]:
@@ -40,13 +40,16 @@ def test_an_empty_recipe_copies_its_input(prep):
 
 BAD_SPECS = [
     ({"steps": "rename"}, "recipe 'r': 'steps' must be a list"),
-    ({"steps": ["rename"]}, "step 1: must be an object"),
+    ({"steps": ["rename"]}, "^recipe 'r' step 1: must be an object"),
     (
         {"steps": [{"processor": "filter_row"}]},
-        r"step 1: unknown processor 'filter_row'; did you mean 'filter_rows'\?",
+        r"^recipe 'r' step 1: unknown processor 'filter_row'; did you mean 'filter_rows'\?",
     ),
-    ({"steps": [{"params": {}}]}, "step 1: unknown processor None"),
-    ({"steps": [{"processor": "drop_columns", "params": ["id"]}]}, "must be an object of name → value"),
+    ({"steps": [{"params": {}}]}, "^recipe 'r' step 1: unknown processor None"),
+    (
+        {"steps": [{"processor": "drop_columns", "params": ["id"]}]},
+        r"^recipe 'r' step 1 \(Drop columns\): .*must be an object of name → value",
+    ),
     ({"steps": [step("keep_columns", columns=["id"])] * 501}, "has 501 steps; the limit is 500"),
 ]
 
@@ -73,6 +76,44 @@ def test_errors_carry_structured_details(prep):
         )
     assert caught.value.details == {"step": 2, "processor": "round_numbers", "recipe": "r"}
     assert caught.value.code == "recipe_invalid"
+
+
+STEP_ERRORS = [
+    # (steps, error class, start of the message, details it must carry)
+    (
+        [step("keep_columns", columns=["id"]), step("formula", output="late", formula="dep_delay > 15")],
+        MissingColumnError,
+        r"^recipe 'r' step 2 \(Formula\): unknown column 'dep_delay' at position 1",
+        {"recipe": "r", "step": 2, "processor": "formula", "column": "dep_delay", "position": 1},
+    ),
+    (
+        [step("formula", output="x", formula="id +")],
+        RecipeSpecError,
+        r"^recipe 'r' step 1 \(Formula\): ",
+        {"recipe": "r", "step": 1, "processor": "formula"},
+    ),
+    (
+        [step("rename_columns", renames={"carrier": "airline"}), step("drop_columns", columns=["carrier"])],
+        MissingColumnError,
+        r"^recipe 'r' step 2 \(Drop columns\): column 'carrier' not found in input 'flights' \(as it is after step 1\)",
+        {"recipe": "r", "step": 2, "column": "carrier", "input": "flights"},
+    ),
+    (
+        [step("keep_columns", columns=[])],
+        RecipeSpecError,
+        r"^recipe 'r' step 1 \(Keep only columns\): setting 'columns'",
+        {"recipe": "r", "step": 1, "processor": "keep_columns"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("steps", "error", "message", "details"), STEP_ERRORS)
+def test_step_errors_name_the_recipe_and_the_step(prep, steps, error, message, details):
+    with pytest.raises(error, match=message) as caught:
+        compile_prepare({"steps": steps}, prep.relation, "out", recipe="r")
+    assert str(caught.value) == caught.value.message
+    assert caught.value.message.count("recipe 'r'") == 1
+    assert details.items() <= caught.value.details.items()
 
 
 def test_lineage_follows_renames_formulas_and_filters(prep):

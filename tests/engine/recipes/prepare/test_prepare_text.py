@@ -222,5 +222,8 @@ def test_bad_settings_name_the_step(prep, bad, error, message):
 
 def test_split_refuses_to_overwrite_columns(prep):
     split = step("split_column", column="note", delimiter="-", parts=2)
-    with pytest.raises(RecipeSpecError, match=r"step 2 \(Split column\): column 'note_1' already exists"):
+    with pytest.raises(
+        RecipeSpecError,
+        match=r"^recipe 'clean_flights' step 2 \(Split column\): column 'note_1' already exists",
+    ):
         prep.compile([split, split])

@@ -13,10 +13,11 @@ from typing import Any
 from modelworks.engine.recipes.types import CompiledRecipe
 from modelworks.engine.recipes.visual.distinct import compile_distinct, normalize_distinct
 from modelworks.engine.recipes.visual.group import AGGREGATIONS, compile_group, normalize_group
-from modelworks.engine.recipes.visual.join import (
-    JOIN_TYPES,
-    compile_join,
-    normalize_join,
+from modelworks.engine.recipes.visual.join import JOIN_TYPES, compile_join, normalize_join
+from modelworks.engine.recipes.visual.join_report import (
+    JOIN_SYMBOLS,
+    UnmatchedQuery,
+    unmatched_report,
     unmatched_report_queries,
 )
 from modelworks.engine.recipes.visual.pivot import (
@@ -34,13 +35,16 @@ from modelworks.engine.recipes.visual.window import WINDOW_FUNCTIONS, compile_wi
 
 __all__ = [
     "AGGREGATIONS",
+    "JOIN_SYMBOLS",
     "JOIN_TYPES",
     "MAX_PIVOT_VALUES",
     "SPLIT_MODES",
     "VISUAL_RECIPES",
     "WINDOW_FUNCTIONS",
+    "UnmatchedQuery",
     "VisualRecipe",
     "pivot_values_query",
+    "unmatched_report",
     "unmatched_report_queries",
 ]
 

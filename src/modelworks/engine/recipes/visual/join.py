@@ -23,7 +23,7 @@ Output names: each kept column keeps its (renamed) name; a name already taken by
 gets the input's prefix; if that is still taken a number is added (``code_2``) and a note says so.
 Conditions and the post-join filter name columns by these output names; columns that are not kept
 can be used too, named the same way. ``semi`` keeps the rows of the inputs so far that have a match
-(``anti``: that have none) and adds no columns. :func:`unmatched_report_queries` counts, per join,
+(``anti``: that have none) and adds no columns. ``join_report.unmatched_report`` counts, per join,
 the rows of each side without a match.
 """
 
@@ -53,7 +53,7 @@ from modelworks.engine.recipes.visual.conditions import (
 )
 from modelworks.engine.recipes.visual.spec import SpecReader, to_json
 
-__all__ = ["JOIN_TYPES", "compile_join", "normalize_join", "unmatched_report_queries"]
+__all__ = ["JOIN_TYPES", "JoinPlan", "compile_join", "normalize_join", "read_join_spec"]
 
 JOIN_TYPES = ("inner", "left", "right", "full", "cross", "semi", "anti")
 _FILTERING = ("semi", "anti")
@@ -142,7 +142,7 @@ class _Slot:
     kept: bool
 
 
-class _Plan:
+class JoinPlan:
     """Names, aliases and checks shared by the compiled join and the unmatched-rows report."""
 
     def __init__(self, spec: JoinSpec, inputs: Sequence[Relation], *, recipe: str) -> None:
@@ -318,7 +318,7 @@ def compile_join(
     spec: Mapping[str, Any] | None, inputs: Sequence[Relation], outputs: Sequence[str], *, recipe: str
 ) -> CompiledRecipe:
     """Compile a join recipe (see the module docstring for the spec)."""
-    plan = _Plan(read_join_spec(spec, recipe=recipe), inputs, recipe=recipe)
+    plan = JoinPlan(read_join_spec(spec, recipe=recipe), inputs, recipe=recipe)
     output = outputs[0]
     kept = [s for s in plan.slots if s.kept]
     query = exp.select(
@@ -351,51 +351,3 @@ def compile_join(
         query = query.where(condition)
     lineage = [LineageEdge(output, s.name, inputs[s.input_index].name, s.column.name) for s in kept]
     return CompiledRecipe((CompiledOutput(output, query),), tuple(lineage), True, tuple(plan.notes))
-
-
-def unmatched_report_queries(
-    spec: Mapping[str, Any] | None, inputs: Sequence[Relation], *, recipe: str
-) -> dict[str, exp.Query]:
-    """Queries counting, for each join, the rows of each side that find no match on the other.
-
-    Each query returns one row: ``total_rows`` and ``unmatched_rows``. A join whose keys come from
-    several earlier inputs, and cross joins, have no report.
-
-    Returns:
-        ``{"join 1: flights rows not in carriers": query, "join 1: carriers rows not in flights": …}``.
-    """
-    plan = _Plan(read_join_spec(spec, recipe=recipe), inputs, recipe=recipe)
-    reports: dict[str, exp.Query] = {}
-    for k, step in enumerate(plan.spec.joins):
-        if step.type == "cross":
-            continue
-        on, used = plan.key_condition(k, step)
-        if on is None or len(used) != 1:
-            continue
-        (left_index,) = used
-        # An extra condition must only use these two inputs to be part of the report.
-        names_used = {c.table for c in on.find_all(exp.Column)}
-        if not names_used <= {plan.alias(left_index), plan.alias(k + 1)}:
-            continue
-        for outer, inner in ((left_index, k + 1), (k + 1, left_index)):
-            probe = exp.Exists(
-                this=exp.select(exp.Literal.number(1))
-                .from_(source_as(inputs[inner], plan.alias(inner)))
-                .where(on)
-            )
-            unmatched = exp.Sum(
-                this=exp.Case(
-                    ifs=[exp.If(this=exp.not_(probe), true=exp.Literal.number(1))],
-                    default=exp.Literal.number(0),
-                )
-            )
-            query = exp.select(
-                exp.alias_(exp.Count(this=exp.Star()), "total_rows", quoted=True),
-                exp.alias_(
-                    exp.Coalesce(this=unmatched, expressions=[exp.Literal.number(0)]),
-                    "unmatched_rows",
-                    quoted=True,
-                ),
-            ).from_(source_as(inputs[outer], plan.alias(outer)))
-            reports[f"join {k + 1}: {inputs[outer].name} rows not in {inputs[inner].name}"] = query
-    return reports

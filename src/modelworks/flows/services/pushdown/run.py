@@ -39,6 +39,12 @@ def run_pushdown(
     from modelworks.engine.flow import relations_for, run_in_postgres
     from modelworks.engine.recipes import compile_recipe, normalize_spec, output_schemas
     from modelworks.flows.services.execution import ExecutedStep
+    from modelworks.flows.services.join_report import (
+        REPORT_KEY,
+        JoinReport,
+        is_join,
+        join_report_in_postgres,
+    )
 
     placement = prepared.placement
     assert placement is not None and placement.runs_in is not None
@@ -49,6 +55,8 @@ def run_pushdown(
     schemas = output_schemas(compiled, relations)  # a column lost upstream is reported before running
     tables = {name: placement.outputs[name] for name in prepared.output_names}
     con = _connect(target, prepared.name)
+    stopped: BaseException | None = None
+    report: JoinReport | None = None
     try:
         _ensure_schemas(con, target, {t.schema for t in tables.values()}, prepared.name)
         rows = run_in_postgres(
@@ -60,8 +68,23 @@ def run_pushdown(
             cancelled=cancelled,
             recipe=prepared.name,
         )
+        try:
+            if is_join(prepared.kind):
+                report = join_report_in_postgres(
+                    spec,
+                    relations,
+                    con,
+                    input_tables=dict(placement.inputs),
+                    recipe=prepared.name,
+                    cancelled=cancelled,
+                )
+        except BaseException as exc:  # cancelled after the tables were made: they must go again
+            stopped = exc
     finally:
         con.close()
+    if stopped is not None:
+        drop_tables(tables.values())
+        raise stopped
     try:
         for name, table in tables.items():
             rows[name] = _export(table, staged[name].path, cancelled, prepared.name, name)
@@ -77,6 +100,10 @@ def run_pushdown(
         f"table {tables[name].label} (and its Parquet snapshot)"
         for name in prepared.output_names
     ]
+    details: dict[str, Any] = {}
+    if report is not None:
+        lines += [report.log_text()] if report.log_text() else []
+        details[REPORT_KEY] = report.to_dict()
     return ExecutedStep(
         staged=dict(staged),
         rows=dict(rows),
@@ -85,6 +112,7 @@ def run_pushdown(
         sql=sql,
         stored=dict(tables),
         engine="postgres",
+        details=details,
     )
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "OutputStorage",
     "apply_storage",
     "check_storage",
+    "named_output_settings",
     "split_outputs",
     "storage_choices",
     "storage_of",
@@ -128,3 +129,29 @@ def apply_storage(
         if (link.storage_connection_id, link.storage_schema) != (connection_id, schema):
             link.storage_connection_id, link.storage_schema = connection_id, schema
             link.save(update_fields=["storage_connection", "storage_schema"])
+
+
+def named_output_settings(recipe: Recipe, *, with_ids: bool = False) -> dict[str, dict[str, Any]]:
+    """Output dataset name → its non-default settings, naming the connection (for bundles and
+    revisions): ``{"storage": {"connection": name, "schema": s}}`` or ``{"virtual": True}``; outputs
+    in Modelworks storage are left out.
+
+    Args:
+        recipe: the recipe.
+        with_ids: add the connection's id too (``storage.connection_id``): a revision keeps it, so a
+            revert finds the connection even after it was renamed; a bundle never holds ids.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    links = recipe.output_links.select_related("dataset", "storage_connection").order_by("position")
+    for link in links:
+        if link.virtual:
+            found[link.dataset.name] = {"virtual": True}
+        elif link.storage_connection is not None:
+            storage: dict[str, Any] = {
+                "connection": link.storage_connection.name,
+                "schema": link.storage_schema or DEFAULT_STORAGE_SCHEMA,
+            }
+            if with_ids:
+                storage["connection_id"] = link.storage_connection_id
+            found[link.dataset.name] = {"storage": storage}
+    return found

@@ -70,7 +70,20 @@
       }
     } else {
       fit(canvas);
+      focusOn(canvas, canvas.getAttribute("data-flow-focus"));
     }
+  }
+
+  /* Select the node named by ?focus= (a dataset's "Show in the Flow") and centre it at 100 %. */
+  function focusOn(canvas, id) {
+    var node = id ? canvas.querySelector('[data-node="' + id + '"]') : null;
+    var box = node ? node.querySelector(".flow-box") : null;
+    if (!node || !box) return;
+    select(node);
+    var rect = svgOf(canvas).getBoundingClientRect();
+    if (!rect.width || !rect.height) return;
+    var b = box.getBBox();
+    apply(canvas, { k: 1, x: rect.width / 2 - (b.x + b.width / 2), y: rect.height / 2 - (b.y + b.height / 2) });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
