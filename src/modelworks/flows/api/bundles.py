@@ -43,6 +43,11 @@ class ImportOut(Schema):
     response=responses({200: None}, 403, 404),
     operation_id="projects_export",
     summary="Export a project as a bundle",
+    openapi_extra={
+        "responses": {
+            200: {"description": "The bundle, a .zip of YAML files.", "content": {"application/zip": {}}}
+        }
+    },
 )
 def projects_export(
     request: HttpRequest,
