@@ -23,7 +23,6 @@ they are created, like any other.
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib.util
 import json
 import os
@@ -38,8 +37,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
-from django.db.models import F, Q
+from django.db import connections
+from django.db.models import Q
 from django.utils import timezone
 
 from modelworks.core.jobs import JobCancelled, JobFailed, enqueue, job_type, live_workers, store
@@ -512,27 +511,11 @@ class _PrintingReporter:
 
 def _run_job_here(job: Job, out: TextIO) -> None:
     """Claim ``job`` (if still queued) the way a worker does and run it in this process."""
-    now = timezone.now()
     worker_id = f"cli:{socket.gethostname()}:{os.getpid()}"[:100]
-    with transaction.atomic():
-        won = (
-            Job.objects.filter(pk=job.pk, state=JobState.QUEUED, cancel_requested=False)
-            .filter(Q(run_after__isnull=True) | Q(run_after__lte=now))
-            .update(
-                state=JobState.RUNNING,
-                attempt=F("attempt") + 1,
-                worker_id=worker_id,
-                started_at=now,
-                finished_at=None,
-                heartbeat_at=now,
-                lease_expires_at=now + dt.timedelta(seconds=store.lease_seconds()),
-                progress=0.0,
-                progress_message="Starting",
-            )
-        )
-    if not won:
+    claimed = store.claim(job.pk, worker_id)
+    if claimed is None:
         return
-    job = Job.objects.select_related("project").get(pk=job.pk)
+    job = claimed
     ref = store.AttemptRef(job.id, job.attempt, worker_id)
     stop = threading.Event()
 

@@ -128,21 +128,44 @@ def claim_next(worker_id: str, kinds: list[str]) -> Job | None:
         job_id = candidates.values_list("id", flat=True).first()
         if job_id is None:
             return None
-        won = Job.objects.filter(id=job_id, state=JobState.QUEUED).update(
-            state=JobState.RUNNING,
-            attempt=F("attempt") + 1,
-            worker_id=worker_id,
-            started_at=now,
-            finished_at=None,
-            heartbeat_at=now,
-            lease_expires_at=now + timedelta(seconds=lease_seconds()),
-            progress=0.0,
-            progress_message="Starting",
-            result=None,
-        )
+        won = Job.objects.filter(id=job_id, state=JobState.QUEUED).update(**_running(worker_id, now))
     if not won:
         return None
     return Job.objects.select_related("project").get(id=job_id)
+
+
+def claim(job_id: UUID, worker_id: str) -> Job | None:
+    """Claim one given job if it is still queued, due and not being cancelled; else return None.
+
+    For a process that must run a job it waits for when no worker takes it (a scenario step, the
+    ``modelworks build`` command): the same conditional UPDATE as :func:`claim_next`.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        won = (
+            Job.objects.filter(pk=job_id, state=JobState.QUEUED, cancel_requested=False)
+            .filter(Q(run_after__isnull=True) | Q(run_after__lte=now))
+            .update(**_running(worker_id, now))
+        )
+    if not won:
+        return None
+    return Job.objects.select_related("project").get(pk=job_id)
+
+
+def _running(worker_id: str, now: datetime) -> dict[str, Any]:
+    """The fields a claim sets: a new attempt of ``worker_id``, with a fresh lease."""
+    return {
+        "state": JobState.RUNNING,
+        "attempt": F("attempt") + 1,
+        "worker_id": worker_id,
+        "started_at": now,
+        "finished_at": None,
+        "heartbeat_at": now,
+        "lease_expires_at": now + timedelta(seconds=lease_seconds()),
+        "progress": 0.0,
+        "progress_message": "Starting",
+        "result": None,
+    }
 
 
 def queue_has_work(kinds: list[str]) -> bool:

@@ -10,7 +10,6 @@ row exactly as a worker would write them, and a cancel of the scenario reaches i
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import time
@@ -20,8 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import connection
 from django.utils import timezone
 
 from modelworks.core.jobs import (
@@ -81,28 +79,11 @@ def _renew(ref: store.AttemptRef, stop: threading.Event) -> None:
 
 def run_inline(job: Job, parent: BaseJob, parent_cancelled: Callable[[], bool]) -> bool:
     """Claim ``job`` if it is still queued and due, and run it in this process; False if not claimed."""
-    now = timezone.now()
     worker_id = f"{parent.job.worker_id or 'inline'}/scenario"[:100]
-    with transaction.atomic():
-        won = (
-            Job.objects.filter(pk=job.pk, state=JobState.QUEUED, cancel_requested=False)
-            .filter(Q(run_after__isnull=True) | Q(run_after__lte=now))
-            .update(
-                state=JobState.RUNNING,
-                attempt=F("attempt") + 1,
-                worker_id=worker_id,
-                started_at=now,
-                finished_at=None,
-                heartbeat_at=now,
-                lease_expires_at=now + dt.timedelta(seconds=store.lease_seconds()),
-                progress=0.0,
-                progress_message="Starting",
-                result=None,
-            )
-        )
-    if not won:
+    claimed = store.claim(job.pk, worker_id)
+    if claimed is None:
         return False
-    job = Job.objects.select_related("project").get(pk=job.pk)
+    job = claimed
     ref = store.AttemptRef(job.id, job.attempt, worker_id)
     reporter = _InlineReporter(ref, parent_cancelled)
     reporter.log(
