@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "modelworks.catalog",
     "modelworks.flows",
     "modelworks.scenarios",
+    "modelworks.tracking",
+    "modelworks.registry",
 ]
 
 MIDDLEWARE = [

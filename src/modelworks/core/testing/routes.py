@@ -34,6 +34,7 @@ from modelworks.core.models import ApiToken, Job, Project, ProjectMembership, Ro
 
 __all__ = [
     "ACTORS",
+    "PROTOCOL_NAMESPACES",
     "Access",
     "ApiOperation",
     "ApiRouteCase",
@@ -258,16 +259,24 @@ def _walk(patterns: list[Any], namespace: str, prefix: str) -> Iterator[tuple[st
             yield name, prefix + str(entry.pattern), entry
 
 
+# The MLflow-compatible protocol (``/mlflow/<project>/...``) answers in MLflow's JSON error shape,
+# never with a login redirect; its own generated suite (``modelworks.tracking.testing``) covers it.
+PROTOCOL_NAMESPACES = ("mlflow:",)
+
+
 def page_url_names(api_namespace: str = "api") -> list[tuple[str, str]]:
     """``(url name, route)`` of every URL pattern outside the API's operations.
 
     The API namespace's own views (schema, docs, root) are included; its operation views are not
-    (they are covered operation by operation). An unnamed pattern is returned with name ``""``.
+    (they are covered operation by operation), nor are the MLflow protocol's (``PROTOCOL_NAMESPACES``).
+    An unnamed pattern is returned with name ``""``.
     """
     api_own = {f"{api_namespace}:openapi-json", f"{api_namespace}:openapi-view", f"{api_namespace}:api-root"}
     result = []
     for name, route, _ in _walk(get_resolver().url_patterns, "", "/"):
         if name.startswith(f"{api_namespace}:") and name not in api_own:
+            continue
+        if name.startswith(PROTOCOL_NAMESPACES):
             continue
         result.append((name, route))
     return result

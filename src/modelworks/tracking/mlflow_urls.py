@@ -1,0 +1,26 @@
+"""The MLflow-compatible protocol, mounted at ``/mlflow/<project>/`` by ``modelworks.config.urls``.
+
+The patterns are in the ``mlflow`` namespace (covered by the MLflow permission suite in
+``modelworks.tracking.testing``, not the page suite); each part owns its module:
+
+* ``modelworks.tracking.rest.urls``: experiments, runs, metrics, params, tags, inputs, search;
+* ``modelworks.tracking.artifacts.urls``: ``mlflow-artifacts`` upload, download, list, delete, multipart;
+* ``modelworks.registry.mlflow_urls``: logged models, registered models, model versions, aliases.
+
+MLflow's web UI calls the same operations under ``ajax-api``; both prefixes are served.
+"""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+app_name = "mlflow"
+
+urlpatterns = [
+    path("api/2.0/mlflow/", include("modelworks.tracking.rest.urls")),
+    path("ajax-api/2.0/mlflow/", include("modelworks.tracking.rest.urls")),
+    path("api/2.0/mlflow/", include("modelworks.registry.mlflow_urls")),
+    path("ajax-api/2.0/mlflow/", include("modelworks.registry.mlflow_urls")),
+    path("api/2.0/mlflow-artifacts/", include("modelworks.tracking.artifacts.urls")),
+    path("ajax-api/2.0/mlflow-artifacts/", include("modelworks.tracking.artifacts.urls")),
+]

@@ -1,0 +1,239 @@
+"""The MLflow wire protocol shared by every MLflow-compatible endpoint (tracking, artifacts, registry).
+
+* **Authentication**: ``Authorization: Bearer <Modelworks API token>`` (what ``MLFLOW_TRACKING_TOKEN``
+  sends) or ``Basic`` with a username and either an API token or the account password
+  (``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``). Prefer tokens: a password is
+  checked with the slow password hash and the login throttle on every request.
+* **Project**: the address ``/mlflow/<project-slug>/...`` names the project; a non-member gets
+  ``RESOURCE_DOES_NOT_EXIST`` (404) exactly like a missing project, a reader writing gets
+  ``PERMISSION_DENIED`` (403), anonymous callers ``UNAUTHENTICATED`` (401).
+* **Errors**: ``{"error_code": ..., "message": ...}`` with MLflow's codes and HTTP statuses, because
+  the client branches on them (e.g. ``RESOURCE_ALREADY_EXISTS`` when creating an experiment).
+* **Payloads**: JSON bodies for POST/PATCH/DELETE, query strings for GET (repeated keys become lists).
+
+Views are written as ``@mlflow_endpoint(Role.CONTRIBUTOR)`` functions taking ``(call: MlflowCall)``
+and returning a dict (sent as JSON) or an ``HttpResponse``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from modelworks.core.models import ApiToken, Project, Role, User
+from modelworks.core.models.tokens import TOKEN_PREFIX
+
+__all__ = [
+    "ERROR_STATUS",
+    "MlflowCall",
+    "MlflowError",
+    "authenticate_caller",
+    "mlflow_endpoint",
+    "require_param",
+]
+
+# MLflow's error codes and the HTTP status its server answers them with.
+ERROR_STATUS = {
+    "INVALID_PARAMETER_VALUE": 400,
+    "BAD_REQUEST": 400,
+    "MALFORMED_REQUEST": 400,
+    "INVALID_STATE": 400,
+    "RESOURCE_LIMIT_EXCEEDED": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "ENDPOINT_NOT_FOUND": 404,
+    "RESOURCE_ALREADY_EXISTS": 400,
+    "RESOURCE_CONFLICT": 409,
+    "REQUEST_LIMIT_EXCEEDED": 429,
+    "INTERNAL_ERROR": 500,
+    "NOT_IMPLEMENTED": 501,
+    "TEMPORARILY_UNAVAILABLE": 503,
+}
+
+
+class MlflowError(Exception):
+    """An error answered in MLflow's shape. ``code`` is one of :data:`ERROR_STATUS`."""
+
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status or ERROR_STATUS.get(code, 400)
+
+    def response(self) -> JsonResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="modelworks"'} if self.status == 401 else None
+        return JsonResponse(
+            {"error_code": self.code, "message": self.message}, status=self.status, headers=headers
+        )
+
+
+@dataclass
+class MlflowCall:
+    """One authenticated, authorised call: who, in which project, with which role and payload."""
+
+    request: HttpRequest
+    user: User
+    project: Project
+    role: Role
+    payload: dict[str, Any]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.payload.get(name, default)
+
+    def require_write(self) -> None:
+        """Raise PERMISSION_DENIED unless the caller may change things in the project."""
+        if not self.role.allows(Role.CONTRIBUTOR):
+            raise MlflowError(
+                "PERMISSION_DENIED",
+                f"You are {self.role.label.lower()} of project '{self.project.slug}'; "
+                "logging and changing runs, experiments and models needs the contributor role.",
+            )
+
+
+def require_param(payload: dict[str, Any], name: str) -> Any:
+    """The value of a required request field, or MLflow's INVALID_PARAMETER_VALUE naming it."""
+    value = payload.get(name)
+    if value is None or value == "":
+        raise MlflowError("INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{name}'.")
+    return value
+
+
+def _basic_user(raw: str) -> User | None:
+    try:
+        decoded = base64.b64decode(raw.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, secret = decoded.partition(":")
+    if not sep or not username or not secret:
+        return None
+    if secret.startswith(TOKEN_PREFIX):
+        token = ApiToken.authenticate(secret)
+        if token is None or token.user.username.lower() != username.lower():
+            return None
+        return token.user
+    # A password: checked by the caller with the request, for throttling and audit.
+    raise _PasswordAuth(username, secret)
+
+
+class _PasswordAuth(Exception):
+    def __init__(self, username: str, password: str) -> None:
+        self.username, self.password = username, password
+
+
+def authenticate_caller(request: HttpRequest) -> User | None:
+    """The user behind the Authorization header (Bearer token or Basic), or None."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, raw = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        token = ApiToken.authenticate(raw.strip())
+        return token.user if token is not None else None
+    if scheme == "basic":
+        try:
+            return _basic_user(raw)
+        except _PasswordAuth as creds:
+            from modelworks.core.auth import LoginThrottled, login_with_password
+
+            try:
+                user = login_with_password(request, creds.username, creds.password)
+            except LoginThrottled as exc:
+                raise MlflowError("REQUEST_LIMIT_EXCEEDED", str(exc), status=429) from exc
+            if user is not None and getattr(user, "must_change_password", False):
+                raise MlflowError(
+                    "PERMISSION_DENIED",
+                    "Choose your own password first in the web interface, or use an API token.",
+                ) from None
+            return user
+    # A signed-in browser session (the pages link to artifacts); only for safe methods.
+    user = getattr(request, "user", None)
+    if request.method in ("GET", "HEAD") and user is not None and user.is_authenticated and user.is_active:
+        return user
+    return None
+
+
+def _payload(request: HttpRequest) -> dict[str, Any]:
+    if request.method in ("GET", "HEAD", "DELETE") and not request.body:
+        result: dict[str, Any] = {}
+        for key in request.GET:
+            values = request.GET.getlist(key)
+            result[key] = values if len(values) > 1 or key.endswith("[]") else values[0]
+        return result
+    content_type = request.content_type or ""
+    if request.body and "json" not in content_type and content_type not in ("", "text/plain"):
+        return {}
+    if not request.body:
+        return {}
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MlflowError("MALFORMED_REQUEST", f"The request body is not valid JSON: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise MlflowError("MALFORMED_REQUEST", "The request body must be a JSON object.")
+    return data
+
+
+def mlflow_endpoint(
+    needed: Role = Role.READER, *, methods: tuple[str, ...] = ("GET",), parse_body: bool = True
+) -> Callable[[Callable[[MlflowCall], Any]], Callable[..., HttpResponse]]:
+    """Turn ``view(call) -> dict | HttpResponse`` into a Django view speaking MLflow's protocol.
+
+    Args:
+        needed: the project role the operation needs (reader for reads, contributor for writes).
+        methods: the HTTP methods accepted; others get 405 in MLflow's shape.
+        parse_body: False for endpoints that stream the raw body themselves (artifact uploads).
+    """
+
+    def decorate(view: Callable[[MlflowCall], Any]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def django_view(request: HttpRequest, project: str, **kwargs: Any) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    raise MlflowError(
+                        "ENDPOINT_NOT_FOUND",
+                        f"{request.method} is not supported here; use {' or '.join(methods)}.",
+                        status=405,
+                    )
+                user = authenticate_caller(request)
+                if user is None:
+                    raise MlflowError(
+                        "UNAUTHENTICATED",
+                        "Authentication required: set MLFLOW_TRACKING_TOKEN to a Modelworks API token "
+                        "(Settings → API tokens), or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.",
+                    )
+                found = Project.objects.filter(slug=project).first()
+                role = found.role_of(user) if found is not None else None
+                if found is None or role is None:
+                    raise MlflowError(
+                        "RESOURCE_DOES_NOT_EXIST",
+                        f"No project '{project}' that you can see. Check the project part of "
+                        "MLFLOW_TRACKING_URI (http://host:port/mlflow/<project>).",
+                    )
+                call = MlflowCall(
+                    request=request,
+                    user=user,
+                    project=found,
+                    role=role,
+                    payload=_payload(request) if parse_body else {},
+                )
+                if not role.allows(needed):
+                    call.require_write()
+                result = view(call, **kwargs)
+            except MlflowError as exc:
+                return exc.response()
+            if isinstance(result, HttpResponse):
+                return result
+            return JsonResponse(result if result is not None else {}, safe=True)
+
+        return django_view
+
+    return decorate
