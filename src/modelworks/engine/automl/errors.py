@@ -67,7 +67,7 @@ class AllTrialsFailedError(AutoMLError):
     code = "all_trials_failed"
 
 
-class TrainingCancelled(AutoMLError):  # noqa: N818 - the name the contract and the job runner use
+class TrainingCancelled(AutoMLError):
     """The user cancelled the training."""
 
     code = "training_cancelled"

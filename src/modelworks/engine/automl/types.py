@@ -318,9 +318,10 @@ class TrialResult:
         number: The trial's number in the search (0-based, in the order trials started).
         algorithm: A key of ``ALGORITHMS``.
         params: The hyper-parameters tried (JSON values).
-        scores: The cross-validated mean of each metric of the task.
-        score: The optimised metric, sign-adjusted so that higher is always better (``-rmse``…);
-            ``-inf`` for a failed trial.
+        scores: Each metric of the task, cross-validated: computed once on the out-of-fold
+            predictions pooled over the validation folds (empty for a failed or pruned trial).
+        score: The optimised metric from ``scores``, sign-adjusted so that higher is always better
+            (``-rmse``…); ``-inf`` for a failed or pruned trial.
         duration_s: Wall-clock seconds the trial took.
         status: ``complete``, ``failed`` (``error`` says why) or ``pruned``.
         error: The failure message for a failed trial.
