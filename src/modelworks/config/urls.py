@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("modelworks.scenarios.urls")),
     path("", include("modelworks.tracking.urls")),
     path("", include("modelworks.registry.urls")),
+    path("", include("modelworks.lab.urls")),
     path("", include("modelworks.core.urls")),
 ]

@@ -66,7 +66,13 @@ class UploadSizeLimitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
+    # The MLflow artifact proxy streams its bodies to disk itself, under its own limit
+    # (MODELWORKS_MAX_ARTIFACT_BYTES), and answers in MLflow's JSON error shape.
+    EXEMPT_PREFIXES = ("/mlflow/",)
+
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.EXEMPT_PREFIXES):
+            return self.get_response(request)
         try:
             announced = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from modelworks.tracking.rest.server_info import server_info
+
 app_name = "mlflow"
 
 urlpatterns = [
+    path("api/3.0/mlflow/server-info", server_info, name="server_info"),
     path("api/2.0/mlflow/", include("modelworks.tracking.rest.urls")),
     path("ajax-api/2.0/mlflow/", include("modelworks.tracking.rest.urls")),
     path("api/2.0/mlflow/", include("modelworks.registry.mlflow_urls")),

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from modelworks.core.models import ApiToken, Project, Role, User
@@ -36,6 +39,7 @@ __all__ = [
     "MlflowCall",
     "MlflowError",
     "authenticate_caller",
+    "clear_auth_cache",
     "mlflow_endpoint",
     "require_param",
 ]
@@ -160,6 +164,68 @@ def authenticate_caller(request: HttpRequest) -> User | None:
     return None
 
 
+# A tiny per-process cache of token callers: (header digest, project slug) → (expiry, user, project,
+# role). A training loop logs a metric per step; without it each call pays three queries (token, project,
+# membership) before its own work. Only token authentication is cached (Bearer, or Basic with a token),
+# never passwords. Consequence, documented: revoking a token, deactivating a user or changing a role
+# takes effect within AUTH_CACHE_SECONDS in a server process that saw the token just before.
+AUTH_CACHE_SECONDS = 5.0
+_AUTH_CACHE_SIZE = 2048
+_auth_cache: dict[tuple[str, str], tuple[float, User, Project, Role]] = {}
+
+
+def clear_auth_cache() -> None:
+    """Forget every cached caller (tests; or after revoking tokens in this process)."""
+    _auth_cache.clear()
+
+
+def _cache_key(request: HttpRequest, project: str) -> tuple[str, str] | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() == "bearer":
+        secret = raw.strip()
+    elif scheme.lower() == "basic":
+        try:
+            secret = base64.b64decode(raw.strip(), validate=True).decode("utf-8").partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    else:
+        return None
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    return hashlib.sha256(header.encode()).hexdigest(), project
+
+
+def _caller(request: HttpRequest, project: str) -> tuple[User, Project, Role]:
+    """Who calls, in which project, with which role; MlflowError (401/404) otherwise."""
+    key = _cache_key(request, project)
+    now = time.monotonic()
+    if key is not None:
+        cached = _auth_cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1], cached[2], cached[3]
+    user = authenticate_caller(request)
+    if user is None:
+        raise MlflowError(
+            "UNAUTHENTICATED",
+            "Authentication required: set MLFLOW_TRACKING_TOKEN to a Modelworks API token "
+            "(Settings → API tokens), or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.",
+        )
+    found = Project.objects.filter(slug=project).first()
+    role = found.role_of(user) if found is not None else None
+    if found is None or role is None:
+        raise MlflowError(
+            "RESOURCE_DOES_NOT_EXIST",
+            f"No project '{project}' that you can see. Check the project part of "
+            "MLFLOW_TRACKING_URI (http://host:port/mlflow/<project>).",
+        )
+    if key is not None:
+        if len(_auth_cache) >= _AUTH_CACHE_SIZE:
+            _auth_cache.clear()
+        _auth_cache[key] = (now + AUTH_CACHE_SECONDS, user, found, role)
+    return user, found, role
+
+
 def _payload(request: HttpRequest) -> dict[str, Any]:
     if request.method in ("GET", "HEAD", "DELETE") and not request.body:
         result: dict[str, Any] = {}
@@ -203,21 +269,7 @@ def mlflow_endpoint(
                         f"{request.method} is not supported here; use {' or '.join(methods)}.",
                         status=405,
                     )
-                user = authenticate_caller(request)
-                if user is None:
-                    raise MlflowError(
-                        "UNAUTHENTICATED",
-                        "Authentication required: set MLFLOW_TRACKING_TOKEN to a Modelworks API token "
-                        "(Settings → API tokens), or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.",
-                    )
-                found = Project.objects.filter(slug=project).first()
-                role = found.role_of(user) if found is not None else None
-                if found is None or role is None:
-                    raise MlflowError(
-                        "RESOURCE_DOES_NOT_EXIST",
-                        f"No project '{project}' that you can see. Check the project part of "
-                        "MLFLOW_TRACKING_URI (http://host:port/mlflow/<project>).",
-                    )
+                user, found, role = _caller(request, project)
                 call = MlflowCall(
                     request=request,
                     user=user,
@@ -230,7 +282,7 @@ def mlflow_endpoint(
                 result = view(call, **kwargs)
             except MlflowError as exc:
                 return exc.response()
-            if isinstance(result, HttpResponse):
+            if isinstance(result, HttpResponseBase):  # streamed downloads included
                 return result
             return JsonResponse(result if result is not None else {}, safe=True)
 

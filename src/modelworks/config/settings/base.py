@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "modelworks.scenarios",
     "modelworks.tracking",
     "modelworks.registry",
+    "modelworks.lab",
 ]
 
 MIDDLEWARE = [
@@ -136,10 +137,14 @@ MODELWORKS_JOB_TYPES = {
     "datasets.quality": "modelworks.datasets.jobs.CheckQualityJob",
     "flows.build": "modelworks.flows.jobs.BuildFlowJob",
     "scenarios.run": "modelworks.scenarios.jobs.RunScenarioJob",
+    "lab.train": "modelworks.lab.jobs.TrainModelJob",
 }
 # Functions every `modelworks worker` calls at most every MODELWORKS_PERIODIC_INTERVAL_SECONDS (no
 # arguments; several workers may call them at once, so each must be safe to run concurrently).
-MODELWORKS_PERIODIC_TASKS = ["modelworks.scenarios.scheduler.tick"]
+MODELWORKS_PERIODIC_TASKS = [
+    "modelworks.scenarios.scheduler.tick",
+    "modelworks.tracking.artifacts.services.sweep_stale_uploads",
+]
 MODELWORKS_PERIODIC_INTERVAL_SECONDS = 20
 # Panels other apps add to a dataset's overview page (the datasets app imports none of them):
 # dotted paths of functions (request, project, dataset) -> {"template": ..., "context": {...}} | None.
@@ -152,7 +157,7 @@ MODELWORKS_FLOW_THREADS = INSTANCE.flow_threads
 MODELWORKS_FLOW_MEMORY_LIMIT = INSTANCE.flow_memory_limit
 MODELWORKS_FLOW_STEP_TIMEOUT = INSTANCE.flow_step_timeout
 
-MODELWORKS_SCENARIO_JOB_TYPES: list[str] = []
+MODELWORKS_SCENARIO_JOB_TYPES: list[str] = ["lab.train"]
 # A scenario run waits for the jobs its steps start. If such a job is still queued after this many
 # seconds (every worker slot is busy, e.g. with other scenario runs waiting too), the scenario's own
 # process runs it, so scenarios can never deadlock a small pool of workers.

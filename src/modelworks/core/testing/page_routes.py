@@ -27,7 +27,10 @@ from modelworks.datasets.testing import (
     version_page_args,
 )
 from modelworks.flows.page_testing import FLOWS_PAGE_ROUTES
+from modelworks.lab.testing import LAB_PAGE_ROUTES
+from modelworks.registry.testing import REGISTRY_PAGE_ROUTES
 from modelworks.scenarios.testing import SCENARIOS_PAGE_ROUTES
+from modelworks.tracking.testing import TRACKING_PAGE_ROUTES
 
 __all__ = ["EXEMPT_PAGES", "PAGE_ROUTES"]
 
@@ -361,6 +364,9 @@ PAGE_ROUTES: list[PageRouteCase] = [
     ),
     *FLOWS_PAGE_ROUTES,
     *SCENARIOS_PAGE_ROUTES,
+    *TRACKING_PAGE_ROUTES,
+    *REGISTRY_PAGE_ROUTES,
+    *LAB_PAGE_ROUTES,
 ]
 
 # Public on purpose, with the reason. Everything else needs a row above.

@@ -37,7 +37,9 @@ class Run(models.Model):
     class Meta:
         ordering = ["-start_time", "run_uuid"]
         indexes = [
-            models.Index(fields=["experiment", "lifecycle_stage", "start_time"], name="tracking_run_exp_stage"),
+            models.Index(
+                fields=["experiment", "lifecycle_stage", "start_time"], name="tracking_run_exp_stage"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,1 @@
+"""The MLflow tracking REST API (experiments, runs, logging, search), mounted by ``tracking.mlflow_urls``."""

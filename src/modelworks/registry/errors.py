@@ -1,0 +1,38 @@
+"""Errors of the registry. Each carries the MLflow error code the protocol answers it with, so the
+pages, the service API and the MLflow endpoints tell the user the same thing."""
+
+from __future__ import annotations
+
+__all__ = [
+    "InvalidRegistryValueError",
+    "RegistryAlreadyExistsError",
+    "RegistryError",
+    "RegistryNotFoundError",
+]
+
+
+class RegistryError(Exception):
+    """Base of registry errors; ``mlflow_code`` is the code of MLflow's error shape."""
+
+    mlflow_code = "INVALID_PARAMETER_VALUE"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidRegistryValueError(RegistryError):
+    """A name, alias, source or filter that cannot be accepted; the message says how to fix it."""
+
+
+class RegistryNotFoundError(RegistryError):
+    """No such registered model, version, alias or logged model in this project."""
+
+    mlflow_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class RegistryAlreadyExistsError(RegistryError):
+    """A registered model with that name already exists in the project."""
+
+    mlflow_code = "RESOURCE_ALREADY_EXISTS"
