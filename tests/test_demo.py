@@ -125,6 +125,9 @@ def test_headless_demo_builds_the_flight_flow_and_is_idempotent(tmp_path: Path) 
         assert _table_row(out, recipe.name)[0] == "succeeded"
     assert "Created scenario 'Nightly rebuild'" in out
     assert re.search(r"Build \d+: succeeded in \d+\.\d s", out)
+    assert re.search(r"Lab: best model \w+ after \d+ trials; registered as late-departures version 1", out), (
+        out
+    )
     assert "Demo finished: everything succeeded." in out
 
     expected = _expected(tmp_path)
@@ -171,6 +174,7 @@ def test_headless_demo_builds_the_flight_flow_and_is_idempotent(tmp_path: Path) 
     assert out.count("already has data (version 1); reusing it.") == len(SOURCES)
     assert f"{len(RECIPES)} recipe(s) of the demo flow already existed" in out
     assert "Created" not in out and "Added" not in out and "Queued the import" not in out
+    assert "'Late departures' was already trained and registered as late-departures version 1" in out
     for recipe in RECIPES:
         assert _table_row(out, recipe.name)[0] == "up_to_date"
     again = _facts(home)

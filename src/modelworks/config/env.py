@@ -56,6 +56,9 @@ class InstanceConfig:
     flow_threads: int | None = None
     flow_memory_limit: str | None = None
     flow_step_timeout: int = 3600
+    # Tracking artifacts (largest file through the MLflow proxy) and the Lab (rows a training reads).
+    max_artifact_bytes: int = 20 * 1024**3
+    lab_max_rows: int = 200_000
 
     @property
     def artifacts_dir(self) -> Path:
@@ -203,6 +206,13 @@ def load_config() -> InstanceConfig:
         flow_memory_limit=_memory_limit(get("MODELWORKS_FLOW_MEMORY_LIMIT", "flow_memory_limit", None)),
         flow_step_timeout=_positive(
             "MODELWORKS_FLOW_STEP_TIMEOUT", get("MODELWORKS_FLOW_STEP_TIMEOUT", "flow_step_timeout", 3600)
+        ),
+        max_artifact_bytes=_positive(
+            "MODELWORKS_MAX_ARTIFACT_BYTES",
+            get("MODELWORKS_MAX_ARTIFACT_BYTES", "max_artifact_bytes", 20 * 1024**3),
+        ),
+        lab_max_rows=_positive(
+            "MODELWORKS_LAB_MAX_ROWS", get("MODELWORKS_LAB_MAX_ROWS", "lab_max_rows", 200_000)
         ),
     )
 

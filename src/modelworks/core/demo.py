@@ -118,6 +118,11 @@ def run_demo_jobs(report: DemoReport, out: TextIO, timeout: float = 600) -> bool
         from modelworks.flows.demo import run_flow_demo_headless
 
         ok = run_flow_demo_headless(report.flow, out, deadline) and ok
+        if ok:
+            from modelworks.lab.demo import run_lab_demo_headless
+
+            admin = User.objects.get(username=report.admin)
+            ok = run_lab_demo_headless(report.flow.project, admin, out, deadline) and ok
     out.write(
         "Demo finished: " + ("everything succeeded.\n" if ok else "some jobs did not succeed (see above).\n")
     )
@@ -131,3 +136,8 @@ def complete_demo_in_background(report: DemoReport, out: TextIO, base_url: str =
         from modelworks.flows.demo import complete_flow_demo_in_background
 
         complete_flow_demo_in_background(report.flow, out, base_url=base_url)
+
+        from modelworks.lab.demo import complete_lab_demo_in_background
+
+        admin = User.objects.get(username=report.admin)
+        complete_lab_demo_in_background(report.flow.project, admin, out)

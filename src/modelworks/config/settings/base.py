@@ -156,6 +156,8 @@ MODELWORKS_FLOW_MAX_PARALLEL = INSTANCE.flow_max_parallel
 MODELWORKS_FLOW_THREADS = INSTANCE.flow_threads
 MODELWORKS_FLOW_MEMORY_LIMIT = INSTANCE.flow_memory_limit
 MODELWORKS_FLOW_STEP_TIMEOUT = INSTANCE.flow_step_timeout
+MODELWORKS_MAX_ARTIFACT_BYTES = INSTANCE.max_artifact_bytes
+MODELWORKS_LAB_MAX_ROWS = INSTANCE.lab_max_rows
 
 MODELWORKS_SCENARIO_JOB_TYPES: list[str] = ["lab.train"]
 # A scenario run waits for the jobs its steps start. If such a job is still queued after this many

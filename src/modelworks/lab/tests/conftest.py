@@ -1,5 +1,4 @@
-"""A fresh instance home and artifact store per test, the Lab's job type, and small real datasets.
-"""
+"""A fresh instance home and artifact store per test, the Lab's job type, and small real datasets."""
 
 from __future__ import annotations
 
