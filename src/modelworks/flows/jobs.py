@@ -9,9 +9,11 @@ the steps that read them (``services.pipeline``).
 Only this job's thread touches the database: the runner announces each step before it starts
 (``step_started``), when the job reads the inputs' current versions; the runner thread compiles
 and runs the step into staged files; when the runner announces the step finished, the job commits
-the files as new versions, runs the outputs' quality rules and records lineage — before any
-downstream step starts, so it reads the new versions. A failed or cancelled step leaves every
-earlier version as it was and no file behind.
+the files as new versions and runs the outputs' quality rules — before any downstream step
+starts, so it reads the new versions. The steps' lineage (catalog runs and OpenLineage events) is
+queued and written by this thread while the next steps run, and at the end of the build
+(``LineageRecorder``). A failed or cancelled step leaves every earlier version as it was and no
+file behind.
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ from modelworks.flows.services.execution import (
     register_outputs,
 )
 from modelworks.flows.services.graph import flow_graph
-from modelworks.flows.services.lineage import column_edges, record_step
+from modelworks.flows.services.lineage import LineageRecorder, column_edges
 from modelworks.flows.services.pushdown import drop_tables
 
-__all__ = ["BuildFlowJob"]
+__all__ = ["BuildFlowJob", "DropTablesJob"]
 
 _STATUS = {
     "succeeded": StepStatus.SUCCEEDED,
@@ -79,6 +81,8 @@ class BuildFlowJob(BaseJob):
         if build.is_finished:
             raise JobFailed(f"Build {build.pk} has already ended ({build.status}).")
         self.build = build
+        self.lineage = LineageRecorder(build.project)
+        self.profiles: list[Any] = []  # new versions whose profile job is not queued yet
         build.status, build.started_at = BuildStatus.RUNNING, timezone.now()
         build.save(update_fields=["status", "started_at", "updated_at"])
         try:
@@ -94,6 +98,7 @@ class BuildFlowJob(BaseJob):
             raise
 
     def _finish(self, status: str, error: str = "") -> None:
+        self._catch_up()  # what the steps reported and was not written yet
         build = self.build
         build.status, build.error, build.ended_at = status, error[:5000], timezone.now()
         build.save(update_fields=["status", "error", "ended_at", "updated_at"])
@@ -119,6 +124,7 @@ class BuildFlowJob(BaseJob):
             plan = pipeline.pipelined_build_plan(project, targets=targets, force=build.force, graph=graph)
         except EngineError as exc:
             raise JobFailed(exc.message) from exc
+        self.graph, self.virtual = graph, pipeline.virtual_keys(project)
         labels = {key: graph.label(key) for key in graph.datasets}
         build.plan = plan_summary(plan, labels)
         build.save(update_fields=["plan", "updated_at"])
@@ -166,6 +172,8 @@ class BuildFlowJob(BaseJob):
             max_parallel=int(getattr(settings, "MODELWORKS_FLOW_MAX_PARALLEL", 2)),
             cancelled=self._cancel_requested,
             on_event=self._on_event,
+            # While a step runs, this thread writes the lineage of the steps so far.
+            on_idle=self._catch_up,
         )
         for step_outcome in outcome.steps:
             self._record_outcome(step_outcome)
@@ -189,6 +197,20 @@ class BuildFlowJob(BaseJob):
         }
 
     # ------------------------------------------------------------------- runner callbacks (job thread)
+
+    def _catch_up(self) -> None:
+        """Work a finished step leaves that no later step needs (job thread, while steps run and at
+        the end): write the lineage, queue the new versions' profile jobs."""
+        self.lineage.flush()
+        versions, self.profiles = self.profiles, []
+        for version in versions:
+            enqueue(
+                "datasets.profile",
+                title=f"Profile {version.dataset.name} v{version.number}",
+                project=self.build.project,
+                created_by=self.job.created_by,
+                params={"version_id": version.pk},
+            )
 
     def _cancel_requested(self) -> bool:
         try:
@@ -227,7 +249,9 @@ class BuildFlowJob(BaseJob):
         if upstream_error:
             reason = upstream_error
         try:
-            prepared = pipeline.prepare_step(recipe, blocked_reason=reason)
+            prepared = pipeline.prepare_step(
+                recipe, blocked_reason=reason, graph=self.graph, virtual=self.virtual
+            )
         except Exception as exc:  # the recipe was deleted meanwhile…: the step fails with the reason
             prepared = PreparedStep(
                 recipe.pk, recipe.name, recipe.kind, {}, [], {}, {}, {}, [], "", "duckdb", blocked=exc
@@ -240,8 +264,7 @@ class BuildFlowJob(BaseJob):
         step.fingerprint = prepared.fingerprint
         step.save(update_fields=["status", "started_at", "engine", "fingerprint"])
         self.log(f"Step '{recipe.name}' started ({step.reason}).")
-        record_step(
-            self.build.project,
+        self.lineage.add(
             recipe_name=recipe.name,
             run_id=self.run_ids[recipe_id],
             state="running",
@@ -291,20 +314,13 @@ class BuildFlowJob(BaseJob):
                     "recipes reading it will not run.",
                     "WARNING",
                 )
-            enqueue(
-                "datasets.profile",
-                title=f"Profile {version.dataset.name} v{version.number}",
-                project=self.build.project,
-                created_by=self.job.created_by,
-                params={"version_id": version.pk},
-            )
+            self.profiles.append(version)
         edges = column_edges(
             executed.compiled.lineage if executed.compiled is not None else (),
             {d.name: d for d in recipe.input_datasets},
             {v.dataset.name: v.dataset for v in versions},
         )
-        record_step(
-            self.build.project,
+        self.lineage.add(
             recipe_name=recipe.name,
             run_id=self.run_ids[recipe_id],
             state="completed",
@@ -317,7 +333,11 @@ class BuildFlowJob(BaseJob):
             description=recipe.description,
         )
         pipeline.record_fused_lineage(
-            self.build.project, prepared, executed, started_at=self.started_at.get(recipe_id)
+            self.build.project,
+            prepared,
+            executed,
+            started_at=self.started_at.get(recipe_id),
+            recorder=self.lineage,
         )
         self.log(
             f"Step '{recipe.name}' wrote "
@@ -369,8 +389,7 @@ class BuildFlowJob(BaseJob):
         step.save()
         if status in (StepStatus.FAILED, StepStatus.CANCELLED) and outcome.recipe_id in self.run_ids:
             recipe = self.recipes[outcome.recipe_id]
-            record_step(
-                self.build.project,
+            self.lineage.add(
                 recipe_name=recipe.name,
                 run_id=self.run_ids[outcome.recipe_id],
                 state="failed" if status == StepStatus.FAILED else "aborted",
@@ -381,3 +400,28 @@ class BuildFlowJob(BaseJob):
             )
         if status == StepStatus.FAILED:
             self.log(f"Step '{step.recipe_name}' failed: {step.error}", "ERROR")
+
+
+class DropTablesJob(BaseJob):
+    """Drop the PostgreSQL tables of deleted recipe output versions (``TableDrop`` rows, pending).
+
+    Queued when such a version is deleted; see :mod:`modelworks.flows.services.pushdown.cleanup`
+    for what qualifies (never a table Modelworks did not create).
+    """
+
+    kind = "flows.drop_tables"
+    title = "Drop the database tables of deleted dataset versions"
+    max_attempts = 1
+
+    @classmethod
+    def clean_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        if params:
+            raise InvalidJobParamsError(f"'{cls.kind}' takes no parameters; got {sorted(params)}.")
+        return {}
+
+    def run(self) -> dict[str, Any]:
+        from modelworks.flows.services.pushdown.cleanup import drop_pending_tables
+
+        counts = drop_pending_tables(log=self.log)
+        self.progress(100, ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "Nothing to drop")
+        return counts

@@ -168,6 +168,7 @@ class PreviewOut(Schema):
     columns: list[dict[str, Any]] = Field(description="name and type of each column.")
     rows: list[list[Any]]
     row_count_sampled: int = Field(description="Rows of the output computed on the input samples.")
+    log: str = Field("", description="What a Python recipe's code printed (empty for other kinds).")
 
 
 class FlowProblemOut(Schema):

@@ -108,8 +108,18 @@ def _link_internal_dataset(project: Project, ref: DatasetRef) -> int | None:
     return None
 
 
-def upsert_dataset(project: Project, ref: DatasetRef) -> LineageDataset:
-    """The project's node for ``ref``, created or updated with what the ref knows."""
+#: Nodes already written while storing several reports at once (``record_run(node_cache=…)``).
+NodeCache = dict[DatasetRef, LineageDataset]
+
+
+def upsert_dataset(project: Project, ref: DatasetRef, cache: NodeCache | None = None) -> LineageDataset:
+    """The project's node for ``ref``, created or updated with what the ref knows.
+
+    With a ``cache``, a ref equal to one already written through it (facets aside) is not written
+    again: a batch of reports naming the same datasets writes each node once.
+    """
+    if cache is not None and ref in cache:
+        return cache[ref]
     _check_name("namespace", ref.namespace)
     _check_name("name", ref.name)
     dataset_id = _link_internal_dataset(project, ref)
@@ -138,6 +148,8 @@ def upsert_dataset(project: Project, ref: DatasetRef) -> LineageDataset:
         node.source_uri = ref.source_uri
     node.facets = _merge_facets(node.facets, ref.facets)
     node.save()
+    if cache is not None:
+        cache[ref] = node
     return node
 
 
@@ -207,7 +219,11 @@ def _link(
 
 
 def _replace_column_edges(
-    project: Project, job: LineageJob | None, run: LineageRun | None, edges: Sequence[ColumnEdge]
+    project: Project,
+    job: LineageJob | None,
+    run: LineageRun | None,
+    edges: Sequence[ColumnEdge],
+    cache: NodeCache | None = None,
 ) -> None:
     """Store ``edges``; for each output dataset they describe, they replace the job's earlier ones."""
     nodes: dict[tuple[str, str], LineageDataset] = {}
@@ -221,7 +237,7 @@ def _replace_column_edges(
             return by_dataset[pk]
         ref = as_ref(value)
         if ref.identity not in nodes:
-            nodes[ref.identity] = upsert_dataset(project, ref)
+            nodes[ref.identity] = upsert_dataset(project, ref, cache)
         if pk is not None:
             by_dataset[pk] = nodes[ref.identity]
         return nodes[ref.identity]
@@ -254,10 +270,13 @@ def _replace_column_edges(
 
 
 def _datasets(
-    project: Project, refs: Sequence[Any], facets: Sequence[dict[str, Any]] | None
+    project: Project,
+    refs: Sequence[Any],
+    facets: Sequence[dict[str, Any]] | None,
+    cache: NodeCache | None = None,
 ) -> list[tuple[LineageDataset, dict[str, Any]]]:
     return [
-        (upsert_dataset(project, as_ref(ref)), (facets[i] if facets else {}) or {})
+        (upsert_dataset(project, as_ref(ref), cache), (facets[i] if facets else {}) or {})
         for i, ref in enumerate(refs)
     ]
 
@@ -281,8 +300,13 @@ class RunReport:
 
 
 @transaction.atomic
-def apply_run_report(project: Project, report: RunReport) -> LineageRun:
-    """Store one report of a run: its job, its state, the datasets it read and wrote, column edges."""
+def apply_run_report(
+    project: Project, report: RunReport, *, node_cache: NodeCache | None = None
+) -> LineageRun:
+    """Store one report of a run: its job, its state, the datasets it read and wrote, column edges.
+
+    ``node_cache``: see :func:`upsert_dataset` (for callers storing several reports at once).
+    """
     job_node = upsert_job(project, report.job)
     run = upsert_run(
         project,
@@ -294,12 +318,12 @@ def apply_run_report(project: Project, report: RunReport) -> LineageRun:
         ended_at=report.ended_at,
         facets=report.run_facets,
     )
-    _link(project, job_node, run, _datasets(project, report.inputs, report.input_facets), EdgeDirection.INPUT)
-    _link(
-        project, job_node, run, _datasets(project, report.outputs, report.output_facets), EdgeDirection.OUTPUT
-    )
+    inputs = _datasets(project, report.inputs, report.input_facets, node_cache)
+    _link(project, job_node, run, inputs, EdgeDirection.INPUT)
+    outputs = _datasets(project, report.outputs, report.output_facets, node_cache)
+    _link(project, job_node, run, outputs, EdgeDirection.OUTPUT)
     if report.column_lineage:
-        _replace_column_edges(project, job_node, run, report.column_lineage)
+        _replace_column_edges(project, job_node, run, report.column_lineage, node_cache)
     return run
 
 
@@ -317,6 +341,7 @@ def record_run(
     job: JobSpec | None = None,
     description: str | None = None,
     sql: str | None = None,
+    node_cache: NodeCache | None = None,
 ) -> LineageRun:
     """Record that a run of job ``job_name`` read ``inputs`` and wrote ``outputs``.
 
@@ -334,6 +359,8 @@ def record_run(
         job: the job's namespace, kind and facets, to report a job outside ``modelworks://<slug>``.
         description: what the job does (kept on the job).
         sql: the job's query, when it is SQL (kept on the job).
+        node_cache: a dict shared by calls that store several runs at once: a dataset ref equal to
+            one already written through it is not written again (:func:`upsert_dataset`).
 
     Returns:
         The run.
@@ -359,7 +386,7 @@ def record_run(
         outputs=outputs,
         column_lineage=column_lineage,
     )
-    return apply_run_report(project, report)
+    return apply_run_report(project, report, node_cache=node_cache)
 
 
 @transaction.atomic

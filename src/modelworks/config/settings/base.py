@@ -136,6 +136,7 @@ MODELWORKS_JOB_TYPES = {
     "datasets.profile": "modelworks.datasets.jobs.ProfileVersionJob",
     "datasets.quality": "modelworks.datasets.jobs.CheckQualityJob",
     "flows.build": "modelworks.flows.jobs.BuildFlowJob",
+    "flows.drop_tables": "modelworks.flows.jobs.DropTablesJob",
     "scenarios.run": "modelworks.scenarios.jobs.RunScenarioJob",
     "lab.train": "modelworks.lab.jobs.TrainModelJob",
 }

@@ -34,7 +34,14 @@ from modelworks.engine.flow.errors import (
     StepTimeoutError,
     UnknownDatasetError,
 )
-from modelworks.engine.flow.execute import input_alias, relations_for, run_in_duckdb, run_in_postgres
+from modelworks.engine.flow.execute import (
+    DuckDBRun,
+    execute_in_duckdb,
+    input_alias,
+    relations_for,
+    run_in_duckdb,
+    run_in_postgres,
+)
 from modelworks.engine.flow.graph import FlowGraph, RecipeNode
 from modelworks.engine.flow.layout import FlowLayout, LayoutEdge, LayoutNode, layout_flow
 from modelworks.engine.flow.lineage import lineage_facets
@@ -66,6 +73,7 @@ from modelworks.engine.flow.reports import (
     UnmatchedCount,
     count_unmatched_in_duckdb,
     count_unmatched_in_postgres,
+    count_unmatched_in_session,
 )
 from modelworks.engine.flow.runner import BuildEvent, BuildOutcome, StepOutcome, StepResult, run_plan
 
@@ -83,6 +91,7 @@ __all__ = [
     "BuildPlan",
     "CompiledPipeline",
     "CycleError",
+    "DuckDBRun",
     "DuplicateProducerError",
     "DuplicateRecipeError",
     "ExecutionError",
@@ -112,6 +121,8 @@ __all__ = [
     "compile_pipeline",
     "count_unmatched_in_duckdb",
     "count_unmatched_in_postgres",
+    "count_unmatched_in_session",
+    "execute_in_duckdb",
     "fingerprint",
     "input_alias",
     "layout_flow",

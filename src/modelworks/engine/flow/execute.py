@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,17 @@ from sqlglot.errors import SqlglotError
 from modelworks.engine.duck import connect
 from modelworks.engine.flow.errors import ExecutionError, PostgresExecutionError, QueryError
 from modelworks.engine.flow.watch import StepStopped, StepWatch, stopped_error
+from modelworks.engine.io.schema import ColumnSchema, schema_of_parquet
 from modelworks.engine.recipes.types import Column, CompiledRecipe, Relation
 
-__all__ = ["input_alias", "relations_for", "run_in_duckdb", "run_in_postgres"]
+__all__ = [
+    "DuckDBRun",
+    "execute_in_duckdb",
+    "input_alias",
+    "relations_for",
+    "run_in_duckdb",
+    "run_in_postgres",
+]
 
 _PG_ERROR = re.compile(r"ERROR:\s+(.*)")
 _ALIAS = re.compile(r"mw_input_[0-9a-f]{16}")
@@ -56,6 +65,22 @@ def relations_for(inputs: Mapping[str, Sequence[Column]]) -> list[Relation]:
 
 
 # -- DuckDB -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuckDBRun:
+    """What :func:`execute_in_duckdb` did.
+
+    Attributes:
+        rows: output name → rows written.
+        columns: output name → the written file's columns (as ``read_schema`` gives them), read
+            from the files' footers in the same connection (no second DuckDB database).
+        extra: what the ``then`` callback returned (None without one).
+    """
+
+    rows: dict[str, int]
+    columns: dict[str, tuple[ColumnSchema, ...]] = field(default_factory=dict)
+    extra: Any = None
 
 
 def run_in_duckdb(
@@ -91,6 +116,48 @@ def run_in_duckdb(
         StepCancelledError: ``cancelled()`` became true.
         Whatever the error, no output file is left behind.
     """
+    return execute_in_duckdb(
+        compiled,
+        input_paths,
+        output_paths,
+        threads=threads,
+        memory_limit=memory_limit,
+        spill_dir=spill_dir,
+        timeout_s=timeout_s,
+        cancelled=cancelled,
+        recipe=recipe,
+        describe=False,
+    ).rows
+
+
+def execute_in_duckdb(
+    compiled: CompiledRecipe,
+    input_paths: Mapping[str, Path],
+    output_paths: Mapping[str, Path],
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    spill_dir: Path | None = None,
+    timeout_s: float | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    recipe: str = "this recipe",
+    describe: bool = True,
+    then: Callable[[duckdb.DuckDBPyConnection], Any] | None = None,
+) -> DuckDBRun:
+    """:func:`run_in_duckdb`, also reading the written files' columns and running more work in the
+    same connection (opening a DuckDB database costs more than a small step's whole query).
+
+    Args:
+        describe: read each written file's columns (``DuckDBRun.columns``).
+        then: called with the connection once every output is written, while the timeout and
+            cancel watch still runs; each input is readable as the table named
+            :func:`input_alias` of its name. What it returns is ``DuckDBRun.extra``. It should
+            handle its own query errors (a ``duckdb.Error`` it lets through fails the step).
+        The others: as :func:`run_in_duckdb`.
+
+    Raises:
+        As :func:`run_in_duckdb`.
+    """
     _check_outputs(compiled, output_paths, recipe)
     _check_inputs(compiled, input_paths, recipe)
     inputs = {name: Path(os.path.abspath(path)) for name, path in input_paths.items()}
@@ -111,6 +178,8 @@ def run_in_duckdb(
         memory_limit=memory_limit,
     )
     rows: dict[str, int] = {}
+    columns: dict[str, tuple[ColumnSchema, ...]] = {}
+    extra: Any = None
     current = ""
     try:
         with StepWatch(con.interrupt, timeout_s, cancelled) as watch:
@@ -131,6 +200,12 @@ def run_in_duckdb(
                     )
                     result = con.execute(copy).fetchone()
                     rows[out.name] = int(result[0]) if result else 0
+                    if describe:
+                        columns[out.name] = schema_of_parquet(con, str(outputs[out.name]))
+                current = ""
+                watch.check()
+                if then is not None:
+                    extra = then(con)
                 watch.check()
             except duckdb.Error as exc:
                 watch.check()  # a timeout or cancel explains the error better than DuckDB does
@@ -150,7 +225,7 @@ def run_in_duckdb(
         raise
     finally:
         con.close()
-    return rows
+    return DuckDBRun(rows, columns, extra)
 
 
 def _duck_message(exc: duckdb.Error, inputs: Mapping[str, Path], outputs: Mapping[str, Path]) -> str:

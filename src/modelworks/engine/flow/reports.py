@@ -40,7 +40,12 @@ from modelworks.engine.flow.watch import StepStopped, StepWatch, stopped_error
 from modelworks.engine.recipes import JOIN_SYMBOLS, UnmatchedQuery, bind_sources, unmatched_report
 from modelworks.engine.recipes.types import Relation
 
-__all__ = ["UnmatchedCount", "count_unmatched_in_duckdb", "count_unmatched_in_postgres"]
+__all__ = [
+    "UnmatchedCount",
+    "count_unmatched_in_duckdb",
+    "count_unmatched_in_postgres",
+    "count_unmatched_in_session",
+]
 
 
 @dataclass(frozen=True)
@@ -186,28 +191,76 @@ def count_unmatched_in_duckdb(
         )
         replacements.append(exp.Subquery(this=read.limit(sample_rows) if sample_rows else read))
     con = connect(read=paths.values(), spill_dir=spill_dir, threads=threads, memory_limit=memory_limit)
-    counts: list[UnmatchedCount] = []
     try:
         with StepWatch(con.interrupt, timeout_s, cancelled) as watch:
-            try:
-                for item in queries:
-                    watch.check()
-                    bound = bind_sources(item.query, inputs, replacements).sql(dialect="duckdb")
-                    counts.append(_count(item, con.execute(bound).fetchone()))
-                watch.check()
-            except duckdb.Error as exc:
-                watch.check()
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                for name, file in paths.items():
-                    first = first.replace(file, name)
-                raise QueryError(
-                    f"the unmatched-rows report of recipe {recipe!r} failed in DuckDB: {first}",
-                    recipe=recipe,
-                ) from exc
+            counts = _count_all(
+                con, queries, inputs, replacements, recipe=recipe, check=watch.check, paths=paths
+            )
+            watch.check()
     except StepStopped as stop:
         raise stopped_error(stop.reason, recipe, timeout_s) from None
     finally:
         con.close()
+    return counts
+
+
+def count_unmatched_in_session(
+    con: duckdb.DuckDBPyConnection,
+    spec: Mapping[str, Any],
+    inputs: Sequence[Relation],
+    *,
+    recipe: str,
+    sources: Sequence[exp.Expr] | None = None,
+) -> tuple[UnmatchedCount, ...]:
+    """Count the unmatched rows of each join in an open DuckDB connection that can read the inputs.
+
+    Used inside :func:`~modelworks.engine.flow.execute_in_duckdb`'s ``then``: the step's own
+    connection, where each input is the view named after its alias, so no second database is opened.
+
+    Args:
+        con: the connection.
+        spec, inputs, recipe: as :func:`count_unmatched_in_duckdb`.
+        sources: per input, what to read instead of its own source (e.g. the query computing a
+            dataset that is not stored, over the views of the stored ones); default: the sources.
+
+    Raises:
+        RecipeSpecError / MissingColumnError: the settings do not fit the inputs.
+        QueryError: DuckDB failed a query (also when the connection was interrupted).
+    """
+    queries = unmatched_report(spec, inputs, recipe=recipe)
+    if not queries:
+        return ()
+    replacements = list(sources) if sources is not None else [r.source for r in inputs]
+    return _count_all(con, queries, inputs, replacements, recipe=recipe)
+
+
+def _count_all(
+    con: duckdb.DuckDBPyConnection,
+    queries: Sequence[UnmatchedQuery],
+    inputs: Sequence[Relation],
+    replacements: Sequence[exp.Expr],
+    *,
+    recipe: str,
+    check: Callable[[], None] = lambda: None,
+    paths: Mapping[str, str] | None = None,
+) -> tuple[UnmatchedCount, ...]:
+    counts: list[UnmatchedCount] = []
+    try:
+        for item in queries:
+            check()
+            bound = bind_sources(item.query, inputs, replacements).sql(dialect="duckdb")
+            counts.append(_count(item, con.execute(bound).fetchone()))
+    except duckdb.Error as exc:
+        check()
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        for name, file in (paths or {}).items():
+            first = first.replace(file, name)
+        for relation in inputs:
+            first = first.replace(input_alias(relation.name), relation.name)
+        raise QueryError(
+            f"the unmatched-rows report of recipe {recipe!r} failed in DuckDB: {first}",
+            recipe=recipe,
+        ) from exc
     return tuple(counts)
 
 

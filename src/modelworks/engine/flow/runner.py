@@ -176,6 +176,7 @@ def run_plan(
     max_parallel: int = 2,
     cancelled: Callable[[], bool] = _never,
     on_event: Callable[[BuildEvent], None] = _ignore,
+    on_idle: Callable[[], None] | None = None,
 ) -> BuildOutcome:
     """Run every step of ``plan`` with ``execute_step``.
 
@@ -187,11 +188,15 @@ def run_plan(
             should poll it too (pass it on to :func:`~modelworks.engine.flow.run_in_duckdb`).
         on_event: called (from the runner's thread) for every step that starts or settles; an
             exception it raises is logged and ignored.
+        on_idle: called (from the runner's thread) each time it is about to wait for running
+            steps, to do deferred work meanwhile (e.g. write the lineage of finished steps); it
+            should be short, since a step that finishes meanwhile waits for it. An exception it
+            raises is logged and ignored.
 
     Returns:
         One outcome per step, in plan order.
     """
-    return _Run(plan, execute_step, max(1, max_parallel), cancelled, on_event).run()
+    return _Run(plan, execute_step, max(1, max_parallel), cancelled, on_event, on_idle).run()
 
 
 class _Run:
@@ -202,8 +207,10 @@ class _Run:
         max_parallel: int,
         cancelled: Callable[[], bool],
         on_event: Callable[[BuildEvent], None],
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
         self.plan = plan
+        self.on_idle = on_idle
         self.execute_step = execute_step
         self.max_parallel = max_parallel
         self.cancelled = cancelled
@@ -240,6 +247,7 @@ class _Run:
                         self._settle(step, SKIPPED, "skipped: its upstream steps did not succeed")
                     pending = []
                     continue
+                self._idle()
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: self._index(running[f])):
                     step = running.pop(future)
@@ -369,6 +377,14 @@ class _Run:
             step.recipe_id, step.name, status, step.reason, error=why, fingerprint=step.fingerprint
         )
         self._emit("step_skipped" if status == SKIPPED else "step_cancelled", step, why)
+
+    def _idle(self) -> None:
+        if self.on_idle is None:
+            return
+        try:
+            self.on_idle()
+        except Exception:
+            logger.exception("a build's idle work failed")
 
     def _emit(self, kind: str, step: PlannedStep, message: str = "") -> None:
         event = BuildEvent(kind, step.recipe_id, step.name, len(self.outcomes), len(self.plan.steps), message)

@@ -38,11 +38,13 @@ class PreviewResult:
         columns: the output's columns (name and logical type).
         rows: at most ``limit`` rows, as tuples of Python values.
         row_count_sampled: how many rows the output has when computed on the samples.
+        log: what the recipe printed (Python recipes; "" for the others).
     """
 
     columns: tuple[Column, ...]
     rows: list[tuple[Any, ...]]
     row_count_sampled: int
+    log: str = ""
 
 
 def preview(

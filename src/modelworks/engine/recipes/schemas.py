@@ -8,8 +8,11 @@ message naming the recipe and the column — before anything runs.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 import duckdb
 from sqlglot import exp
@@ -33,6 +36,69 @@ _MISSING_COLUMN = (
     re.compile(r'does not have a column named "(?P<name>(?:[^"]|"")+)"'),
     re.compile(r'Column "(?P<name>(?:[^"]|"")+)" (?:referenced|not found)'),
 )
+
+
+_SCHEMA_DATABASE: tuple[int, duckdb.DuckDBPyConnection] | None = None
+_SCHEMA_DATABASE_LOCK = threading.Lock()
+_SCHEMA_DATABASE_USERS = 0  # connections of it in use (it is only closed when none is)
+# A database inherited over fork() is never closed in the child: its threads did not come along, and
+# closing it would wait for them forever.
+_INHERITED: list[duckdb.DuckDBPyConnection] = []
+
+
+@contextlib.contextmanager
+def _schema_connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A new connection to this process's schema database, for one :func:`output_schemas` call.
+
+    Opening a DuckDB database costs ~15 ms, more than describing a whole recipe; a build checks every
+    step's outputs, the editor every change. So one locked database (no file access at all: it
+    only ever holds empty tables) serves them all, and each call gets its own connection, whose
+    temporary tables no other call sees and which vanish when it is closed. Thread-safe; the
+    database is closed before the process forks (jobs run in forked children) and a child opens
+    its own.
+    """
+    global _SCHEMA_DATABASE, _SCHEMA_DATABASE_USERS
+    with _SCHEMA_DATABASE_LOCK:
+        if _SCHEMA_DATABASE is None or _SCHEMA_DATABASE[0] != os.getpid():
+            if _SCHEMA_DATABASE is not None:
+                _INHERITED.append(_SCHEMA_DATABASE[1])
+            _SCHEMA_DATABASE = (os.getpid(), connect(threads=1, memory_limit="256MB"))
+        con = _SCHEMA_DATABASE[1].cursor()
+        _SCHEMA_DATABASE_USERS += 1
+    try:
+        yield con
+    finally:
+        con.close()
+        with _SCHEMA_DATABASE_LOCK:
+            _SCHEMA_DATABASE_USERS -= 1
+
+
+def _close_before_fork() -> None:
+    global _SCHEMA_DATABASE
+    if not _SCHEMA_DATABASE_LOCK.acquire(blocking=False):
+        return
+    try:
+        if (
+            _SCHEMA_DATABASE is not None
+            and _SCHEMA_DATABASE_USERS == 0
+            and _SCHEMA_DATABASE[0] == os.getpid()
+        ):
+            _SCHEMA_DATABASE[1].close()
+            _SCHEMA_DATABASE = None
+    finally:
+        _SCHEMA_DATABASE_LOCK.release()
+
+
+def _forget_in_child() -> None:
+    global _SCHEMA_DATABASE, _SCHEMA_DATABASE_LOCK, _SCHEMA_DATABASE_USERS
+    _SCHEMA_DATABASE_LOCK = threading.Lock()  # another thread may have held it at the fork
+    _SCHEMA_DATABASE_USERS = 0
+    if _SCHEMA_DATABASE is not None:
+        _INHERITED.append(_SCHEMA_DATABASE[1])
+        _SCHEMA_DATABASE = None
+
+
+os.register_at_fork(before=_close_before_fork, after_in_child=_forget_in_child)
 
 
 def physical_of(logical: str) -> str:
@@ -134,8 +200,7 @@ def output_schemas(
         MissingColumnError: a query uses a column an input does not have.
         RecipeSpecError: DuckDB cannot bind a query for another reason (types, functions…).
     """
-    con = connect()
-    try:
+    with _schema_connection() as con:
         tables: list[exp.Expr] = []
         for index, relation in enumerate(inputs):
             name = f"__mw_input_{index}"
@@ -145,7 +210,7 @@ def output_schemas(
                     recipe=recipe,
                 )
             columns = ", ".join(f"{quote_identifier(c.name)} {physical_of(c.type)}" for c in relation.columns)
-            con.execute(f"CREATE TABLE {quote_identifier(name)} ({columns})")
+            con.execute(f"CREATE TEMP TABLE {quote_identifier(name)} ({columns})")
             tables.append(exp.Table(this=exp.to_identifier(name, quoted=True)))
         result: dict[str, tuple[Column, ...]] = {}
         for out in compiled.outputs:
@@ -156,5 +221,3 @@ def output_schemas(
                 raise duckdb_error(exc, recipe=recipe, output=out.name, inputs=inputs) from exc
             result[out.name] = tuple(Column(str(row[0]), logical_of(str(row[1]))) for row in described)
         return result
-    finally:
-        con.close()

@@ -138,7 +138,9 @@ def recipes_create(request: HttpRequest, slug: str, payload: RecipeIn) -> Status
 )
 def recipes_preview_draft(request: HttpRequest, slug: str, payload: PreviewIn) -> Any:
     """Run settings that are not saved yet on a sample of the inputs' current versions (contributors,
-    who edit recipes). Errors name the column and the setting to fix."""
+    who edit recipes). Errors name the column and the setting to fix. A Python recipe's code runs in
+    the sandbox on the sample (at most 30 s); its errors carry ``details.traceback`` and
+    ``details.log``."""
     project, _ = get_project(request.user, slug, Role.CONTRIBUTOR)
     draft = services.RecipeDraft(
         project=project,
@@ -165,6 +167,7 @@ def _preview(target: Any, output: str | None, limit: int) -> Any:
         "columns": [_as_dict(c) for c in result.columns],
         "rows": [list(row) for row in result.rows],
         "row_count_sampled": result.row_count_sampled,
+        "log": result.log,
     }
 
 

@@ -1,4 +1,5 @@
-"""Models of the flows app: recipes (with ordered inputs and outputs) and builds. Import from here."""
+"""Models of the flows app: recipes (with ordered inputs and outputs), builds, recipe history and
+tables of deleted output versions to drop. Import from here."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from modelworks.flows.models.builds import (
     StepEngine,
     StepStatus,
 )
+from modelworks.flows.models.cleanup import TableDrop, TableDropState
 from modelworks.flows.models.history import RecipeRevision, RecipeRevisionQuerySet, RevisionChange
 from modelworks.flows.models.recipes import (
     Recipe,
@@ -41,5 +43,7 @@ __all__ = [
     "RevisionChange",
     "StepEngine",
     "StepStatus",
+    "TableDrop",
+    "TableDropState",
     "spec_digest",
 ]

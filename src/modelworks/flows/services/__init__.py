@@ -32,6 +32,7 @@ from modelworks.flows.services.preview import (
     PreviewError,
     RecipeDraft,
     join_preview_report,
+    python_preview_seconds,
     recipe_preview,
 )
 from modelworks.flows.services.recipes import (
@@ -68,6 +69,7 @@ __all__ = [
     "join_preview_report",
     "last_built_fingerprints",
     "propagate_schemas",
+    "python_preview_seconds",
     "recipe_preview",
     "recipe_sql",
     "recipes_using",

@@ -36,7 +36,12 @@ from modelworks.datasets.services import create_version, version_path
 from modelworks.datasets.storage import data_store
 from modelworks.flows.models import Recipe, RecipeKind, StepEngine
 from modelworks.flows.services.graph import dataset_key, fingerprint_spec, version_columns
-from modelworks.flows.services.join_report import REPORT_KEY, is_join, join_report_in_duckdb
+from modelworks.flows.services.join_report import (
+    REPORT_KEY,
+    JoinReport,
+    is_join,
+    join_report_in_session,
+)
 from modelworks.flows.services.pushdown import (
     Placement,
     StoredTable,
@@ -47,7 +52,7 @@ from modelworks.flows.services.pushdown import (
 )
 
 if TYPE_CHECKING:
-    from modelworks.engine.io import StagedFile
+    from modelworks.engine.io import ColumnSchema, StagedFile
     from modelworks.engine.recipes.types import Column, CompiledRecipe
 
 __all__ = [
@@ -102,6 +107,8 @@ class ExecutedStep:
     stored: dict[str, StoredTable] = field(default_factory=dict)  # output → its new database table
     engine: str = ""
     details: dict[str, Any] = field(default_factory=dict)  # kept as ``BuildStep.details`` (JSON)
+    # Output → its file's columns, read by the connection that wrote it (else read at registration).
+    columns: dict[str, tuple[ColumnSchema, ...]] = field(default_factory=dict)
 
 
 def choose_engine(recipe: Recipe, placement: Placement | None = None) -> str:
@@ -218,7 +225,7 @@ def execute_step(prepared: PreparedStep, *, cancelled: Callable[[], bool]) -> Ex
 def _run_duckdb(
     prepared: PreparedStep, staged: dict[str, StagedFile], cancelled: Callable[[], bool]
 ) -> ExecutedStep:
-    from modelworks.engine.flow import relations_for, run_in_duckdb
+    from modelworks.engine.flow import execute_in_duckdb, relations_for
     from modelworks.engine.recipes import compile_recipe, normalize_spec, output_schemas
 
     relations = relations_for({name: prepared.input_columns[name] for name in prepared.input_names})
@@ -231,8 +238,15 @@ def _run_duckdb(
         # DuckDB writes through a temporary sibling when the target exists, and the locked
         # connection may only touch the named path: let DuckDB create the staged file itself.
         file.path.unlink(missing_ok=True)
+
+    def join_report(con: Any) -> JoinReport | None:
+        # In the step's own connection, over the same input views: no second database to open.
+        if not is_join(prepared.kind):
+            return None
+        return join_report_in_session(con, spec, relations, recipe=prepared.name)
+
     with store.scratch_dir() as spill:
-        rows = run_in_duckdb(
+        ran = execute_in_duckdb(
             compiled,
             prepared.input_paths,
             {name: file.path for name, file in staged.items()},
@@ -242,19 +256,9 @@ def _run_duckdb(
             timeout_s=float(_setting("MODELWORKS_FLOW_STEP_TIMEOUT", 3600)),
             cancelled=cancelled,
             recipe=prepared.name,
+            then=join_report,
         )
-        report = (
-            join_report_in_duckdb(
-                spec,
-                relations,
-                prepared.input_paths,
-                recipe=prepared.name,
-                cancelled=cancelled,
-                spill_dir=spill,
-            )
-            if is_join(prepared.kind)
-            else None
-        )
+    rows, report = ran.rows, ran.extra
     sql = ";\n\n".join(f"-- {out.name}\n{out.sql('duckdb')}" for out in compiled.outputs)
     lines = [
         f"{name}: {rows.get(name, 0):,} rows, {len(schemas.get(name, ()))} columns"
@@ -266,7 +270,13 @@ def _run_duckdb(
         lines += [report.log_text()] if report.log_text() else []
         details[REPORT_KEY] = report.to_dict()
     return ExecutedStep(
-        staged=staged, rows=dict(rows), log="\n".join(lines), compiled=compiled, sql=sql, details=details
+        staged=staged,
+        rows=dict(rows),
+        log="\n".join(lines),
+        compiled=compiled,
+        sql=sql,
+        details=details,
+        columns=ran.columns,
     )
 
 
@@ -331,7 +341,7 @@ def register_outputs(
             versions = []
             for dataset in prepared.outputs:
                 file = executed.staged[dataset.name]
-                columns = read_schema(file.path)
+                columns = executed.columns.get(dataset.name) or read_schema(file.path)
                 stored = file.commit()
                 committed.append(stored.object_id)
                 info = VersionInfo(

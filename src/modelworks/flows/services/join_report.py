@@ -36,6 +36,7 @@ __all__ = [
     "is_join",
     "join_report_in_duckdb",
     "join_report_in_postgres",
+    "join_report_in_session",
     "not_computed",
     "step_join_report",
 ]
@@ -141,6 +142,30 @@ def join_report_in_duckdb(
             memory_limit=getattr(settings, "MODELWORKS_FLOW_MEMORY_LIMIT", None),
             spill_dir=spill_dir,
         )
+        return _counted(counts, "duckdb")
+
+    return _guarded(work)
+
+
+def join_report_in_session(
+    con: Any,
+    spec: Mapping[str, Any],
+    relations: Sequence[Relation],
+    *,
+    recipe: str,
+    sources: Sequence[Any] | None = None,
+) -> JoinReport:
+    """The report of a join computed in the DuckDB connection that ran the step (runner thread):
+    ``execute_in_duckdb``'s ``then``, where each input is a view (see ``count_unmatched_in_session``).
+
+    Raises:
+        Nothing of its own: any engine problem is a note (a cancel or timeout is raised by the step's
+        watch right after).
+    """
+    from modelworks.engine.flow import count_unmatched_in_session
+
+    def work() -> JoinReport:
+        counts = count_unmatched_in_session(con, spec, relations, recipe=recipe, sources=sources)
         return _counted(counts, "duckdb")
 
     return _guarded(work)

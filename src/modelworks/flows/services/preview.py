@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,14 @@ from modelworks.flows.services.recipes import kind_info
 if TYPE_CHECKING:
     from modelworks.engine.errors import EngineError
 
-__all__ = ["PREVIEW_SAMPLE_ROWS", "PreviewError", "RecipeDraft", "join_preview_report", "recipe_preview"]
+__all__ = [
+    "PREVIEW_SAMPLE_ROWS",
+    "PreviewError",
+    "RecipeDraft",
+    "join_preview_report",
+    "python_preview_seconds",
+    "recipe_preview",
+]
 
 #: The rows read from each input for a preview (and for the join's unmatched-rows report beside it).
 PREVIEW_SAMPLE_ROWS = 10_000
@@ -87,9 +95,11 @@ def recipe_preview(target: Recipe | RecipeDraft, *, output: str | None = None, l
         PreviewError: a ``ValidationError`` keyed by ``spec`` when the engine refuses the settings
             (a missing column, a bad formula…); it keeps the engine error's ``code`` and
             ``details`` (``step``, ``column``…).
-        ValidationError: keyed by ``inputs`` (an input has no data yet) or ``output``; ``kind``
-            for a Python recipe (run it in a build instead).
-        modelworks.engine.errors.EngineError: the preview query itself failed.
+        ValidationError: keyed by ``inputs`` (an input has no data yet, or a Python recipe reads a
+            dataset that is not stored) or ``output``.
+        modelworks.engine.errors.EngineError: the preview query itself failed; for a Python recipe,
+            the sandbox's errors (``python_user_error`` with ``details["traceback"]``, timeout…),
+            each with what the code printed in ``details["log"]``.
     """
     from modelworks.engine.errors import EngineError
     from modelworks.engine.recipes import compile_recipe, normalize_spec, preview
@@ -97,10 +107,6 @@ def recipe_preview(target: Recipe | RecipeDraft, *, output: str | None = None, l
 
     draft = RecipeDraft.of(target) if isinstance(target, Recipe) else target
     kind_info(draft.kind)
-    if draft.kind == RecipeKind.PYTHON:
-        raise ValidationError(
-            {"kind": "Python recipes cannot be previewed here; build the recipe to see its output."}
-        )
     if not draft.outputs:
         raise ValidationError({"outputs": "Give the recipe at least one output to preview."})
     chosen = output or draft.outputs[0]
@@ -109,6 +115,8 @@ def recipe_preview(target: Recipe | RecipeDraft, *, output: str | None = None, l
     from modelworks.flows.services.pipeline import virtual_keys
 
     virtual = virtual_keys(draft.project)
+    if draft.kind == RecipeKind.PYTHON:
+        return _preview_python(draft, chosen, limit, virtual)
     if any(str(d.pk) in virtual for d in draft.inputs):
         return _preview_through_virtual(draft, chosen, limit, virtual)
     paths, columns = _input_files(draft)
@@ -128,6 +136,47 @@ def recipe_preview(target: Recipe | RecipeDraft, *, output: str | None = None, l
         if exc.code.startswith("recipe"):
             raise PreviewError(exc) from exc
         raise
+
+
+def python_preview_seconds() -> float:
+    """The time limit of a Python recipe's preview, in seconds (the configured limit, at most 30)."""
+    from modelworks.engine.recipes.python import PythonLimits, preview_limits
+
+    return preview_limits(PythonLimits.from_env()).timeout_s
+
+
+def _preview_python(draft: RecipeDraft, chosen: str, limit: int, virtual: set[str]) -> Any:
+    """Run a Python recipe's code in the sandbox on the first ``PREVIEW_SAMPLE_ROWS`` rows of each
+    input (samples and outputs in a scratch folder of the data store, removed afterwards)."""
+    from modelworks.datasets.storage import data_store
+    from modelworks.engine.recipes import normalize_spec
+    from modelworks.engine.recipes.python import PythonLimits, preview_python_recipe
+
+    unstored = [d.name for d in draft.inputs if str(d.pk) in virtual]
+    if unstored:
+        raise ValidationError(
+            {
+                "inputs": f"'{unstored[0]}' is not stored (it is computed on the fly) and a Python recipe "
+                "reads stored files: store it, or read another dataset."
+            }
+        )
+    names = [d.name for d in draft.inputs]
+    if len(set(names)) != len(names):
+        raise ValidationError({"inputs": "Choose each input dataset once."})
+    paths, _ = _input_files(draft)
+    spec = normalize_spec(draft.kind, dict(draft.spec), recipe=draft.name)
+    with data_store().scratch_dir() as scratch:
+        shown = preview_python_recipe(
+            str(spec.get("code", "")),
+            inputs={name: paths[name] for name in names},
+            outputs=list(draft.outputs),
+            workdir=Path(scratch) / "preview",
+            limit=max(1, min(int(limit), 1000)),
+            sample_rows=PREVIEW_SAMPLE_ROWS,
+            limits=PythonLimits.from_env(),
+            recipe=draft.name,
+        )
+    return shown.outputs[chosen]
 
 
 def _preview_through_virtual(draft: RecipeDraft, chosen: str, limit: int, virtual: set[str]) -> Any:

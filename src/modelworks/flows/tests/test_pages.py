@@ -174,7 +174,10 @@ def test_sql_and_python_editors_list_the_inputs_and_start_from_a_template(
         "inputs[&#x27;Flights&#x27;].pandas()" in python
         and "outputs[&#x27;flights_py&#x27;].write(df)" in python
     )
-    assert 'id="recipe-preview"' not in python  # Python recipes are built, not previewed
+    # The code runs in the sandbox only when asked: a button, no automatic preview.
+    assert 'id="recipe-preview"' in python and "Run preview" in python
+    preview_div = re.search(r'<div id="recipe-preview"[^>]*>', python)
+    assert preview_div is not None and "hx-trigger" not in preview_div.group(0)
 
 
 def test_editor_operations_add_move_toggle_and_remove_steps(

@@ -127,6 +127,8 @@ class EditorMixin:
             "column_choices": choices,
             "input_names": [d.name for d in inputs],
             "unknown_inputs": [d.name for d, c in zip(inputs, columns, strict=True) if c is None],
+            "preview_sample_rows_label": f"{services.PREVIEW_SAMPLE_ROWS:,}",
+            "python_preview_seconds": f"{services.python_preview_seconds():g}",
             **self.editor_urls(),
         }
         if kind.kind == "prepare":
@@ -247,11 +249,7 @@ class PreviewView(EditorOperationView):
             "chosen_output": chosen,
             "preview_url": self.editor_urls()["preview_url"],
         }
-        if kind.kind == "python":
-            context["message"] = (
-                "Python recipes run in a sandbox during a build; build the recipe to see its output."
-            )
-        elif not inputs:
+        if not inputs:
             context["message"] = "Choose the input dataset to see a preview."
         else:
             context.update(self._run(self.draft(state, inputs, output_names), chosen))
@@ -295,11 +293,19 @@ class PreviewView(EditorOperationView):
         except ValidationError as exc:
             return {"error": " ".join(m for ms in error_dict(exc).values() for m in ms)}
         except EngineError as exc:
-            return {"error": exc.message, "error_code": exc.code}
+            # A Python recipe's error keeps the code's traceback and what it printed.
+            return {
+                "error": exc.message,
+                "error_code": exc.code,
+                "error_traceback": str(exc.details.get("traceback") or ""),
+                "error_log": str(exc.details.get("log") or ""),
+            }
         context: dict[str, Any] = {
             "columns": list(result.columns),
             "rows": [list(row) for row in result.rows],
             "sampled": getattr(result, "row_count_sampled", None),
+            "log": getattr(result, "log", ""),
+            "input_count": len(draft.inputs),
         }
         if draft.kind == "join":
             context.update(self._join_report(draft))

@@ -6,6 +6,9 @@ Public API:
   -> PythonRecipeResult``: run the code in a bubblewrap sandbox (no network, clean environment,
   only its inputs and working folder visible) within :class:`PythonLimits`.
 * ``PythonLimits`` (``from_env()`` reads ``MODELWORKS_PYTHON_*``), ``parse_size``.
+* ``preview_python_recipe(code, *, inputs, outputs, workdir, limit, sample_rows, limits, …)
+  -> PythonPreview``: the same run on a small sample of each input, under :func:`preview_limits`,
+  with the first rows of every output.
 * ``check_sandbox(python=None) -> SandboxStatus``: for ``modelworks check``.
 * ``recipe_template(inputs, outputs)``: the code a new Python recipe starts with.
 * Errors: ``PythonRecipeError`` (a ``RecipeError``) → ``SandboxUnavailableError``,
@@ -34,6 +37,7 @@ from modelworks.engine.recipes.python.errors import (
     SandboxUnavailableError,
 )
 from modelworks.engine.recipes.python.limits import ENV_VARIABLES, PythonLimits, parse_size
+from modelworks.engine.recipes.python.preview import PythonPreview, preview_limits, preview_python_recipe
 from modelworks.engine.recipes.python.runner import PythonRecipeResult, recipe_template, run_python_recipe
 from modelworks.engine.recipes.python.sandbox import SandboxStatus, check_sandbox
 
@@ -46,6 +50,7 @@ __all__ = [
     "PythonOutOfMemoryError",
     "PythonOutputError",
     "PythonOutputTooLargeError",
+    "PythonPreview",
     "PythonRecipeError",
     "PythonRecipeResult",
     "PythonSyntaxError",
@@ -55,6 +60,8 @@ __all__ = [
     "SandboxUnavailableError",
     "check_sandbox",
     "parse_size",
+    "preview_limits",
+    "preview_python_recipe",
     "recipe_template",
     "run_python_recipe",
 ]
