@@ -50,6 +50,8 @@ EXEMPT_FILES = {
 # Pages reached through HTMX rather than links: each is exercised below by the action that asks for it.
 REACHED_BY_HTMX = {
     "core:job_live",
+    "lab:columns",
+    "lab:session_live",
     "core:member_search",
     "datasets:import_items",
     "flows:check",
@@ -115,6 +117,14 @@ SEED = textwrap.dedent(
                                         triggers=[{"kind": "cron", "cron": "0 2 * * *"}],
                                         steps=[{"kind": "build", "name": "Build all", "params": {"datasets": []}}])
     scenarios.start_run(nightly, trigger_kind=RunTrigger.MANUAL, triggered_by=admin)
+    # The Lab: an analysis of a small house-prices table, trained by the worker in a few seconds (its
+    # model is registered by the test once trained), which also fills an experiment with runs.
+    from modelworks.lab import services as lab
+    from modelworks.lab.testing import HOUSES_CSV
+    houses = make_dataset(project, admin, name="houses", content=HOUSES_CSV, file_name="houses.csv")
+    analysis = lab.create_analysis(project, actor=admin, name="House prices", dataset=houses, target="price")
+    lab.update_design(analysis, actor=admin, time_budget_s=5, max_trials=4)
+    lab.start_training(analysis, actor=admin)
     # Still running while the pages are visited, so the job page polls its live fragment.
     enqueue("core.diagnostic", title="Long diagnostic", project=project, created_by=admin,
             params={"seconds": 120, "steps": 120})
@@ -227,6 +237,38 @@ def _wait_for_short_jobs(page: Any) -> None:
         time.sleep(0.5)
 
 
+# Once the Lab training is over: register its model twice (two versions to compare), and print the
+# addresses only a form leads to (a comparison of ticked rows, the what-if form).
+FINISH_LAB = textwrap.dedent(
+    """
+    import json, time
+    from modelworks.core.models import User
+    from modelworks.lab import services as lab
+    from modelworks.lab.models import TrainingSession
+    from modelworks.registry.models import RegisteredModel
+    from modelworks.tracking.models import Run
+    deadline = time.monotonic() + 120
+    session = TrainingSession.objects.get(analysis__name="House prices")
+    while session.status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(1)
+        session.refresh_from_db()
+    assert session.status == "succeeded", (session.status, session.error)
+    admin = User.objects.get(username="admin")
+    lab.register_model(session, actor=admin, name="house-prices", alias="champion")
+    lab.register_model(session, actor=admin, name="house-prices", alias="challenger")
+    model = RegisteredModel.objects.get(name="house-prices")
+    runs = list(Run.objects.filter(experiment=session.experiment).values_list("run_uuid", flat=True)[:2])
+    base = "/projects/flight-delays"
+    print(json.dumps([
+        f"{base}/experiments/{session.experiment_id}/compare/?runs={runs[0]}&runs={runs[1]}",
+        f"{base}/models/{model.pk}/compare/?v=1&v=2",
+        f"{base}/lab/{session.analysis_id}/trainings/{session.number}/what-if/?" + "&".join(
+            f"{k}={v}" for k, v in (session.example_rows or [{}])[0].items() if k != "price"),
+    ]))
+    """
+)
+
+
 def _crawl(page: Any, base: str) -> dict[str, int]:
     """Open every page reachable by links from the home page (and two extra starts); url → status."""
     visited: dict[str, int] = {}
@@ -312,7 +354,11 @@ def test_every_page_loads_without_reaching_outside(instance: LiveInstance, chrom
         page = record.attach(context)
         sign_in(page, "admin")
         _wait_for_short_jobs(page)
+        form_pages = json.loads(instance.shell(FINISH_LAB).strip().splitlines()[-1])
         visited = _crawl(page, base)
+        for path in form_pages:
+            response = page.goto(path, wait_until="load")
+            visited[f"{base}{path}"] = response.status if response else 0
         _exercise_htmx_fragments(page)
         # The text of everything served, fetched again with the browser's session: a body read
         # during the crawl may be gone once the page has navigated on.

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import logging
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,9 +106,6 @@ def save_model(
     Raises:
         ModelSaveError: ``path`` is a non-empty folder or a file, or MLflow could not write the model.
     """
-    import cloudpickle  # type: ignore[import-untyped]
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
 
     from modelworks.engine.automl import algorithms, xgb_labels
     from modelworks.engine.automl import pipeline as pipeline_module
@@ -151,26 +150,24 @@ def save_model(
     # (from 5 rows it would be "required" and MLflow would refuse a null at prediction time).
     sample = input_example.head(SIGNATURE_ROWS)[list(example.columns)]
 
+    # MLflow logs cautions on every save (pickled models; integer columns without missing values in the
+    # sample). Modelworks only unpickles models in worker processes and the what-if child process (see
+    # docs/install.md), and the Lab's pages say how columns are handled: they are noise in a job's log.
+    import mlflow.sklearn  # noqa: F401  (first: importing MLflow configures its loggers, resetting their level)
+
+    mlflow_logger = logging.getLogger("mlflow")
+    previous_level = mlflow_logger.level
+    mlflow_logger.setLevel(logging.ERROR)
     try:
-        signature = infer_signature(sample, fitted.predict(sample))
-        for module in (pipeline_module, algorithms, xgb_labels):
-            cloudpickle.register_pickle_by_value(module)
-        try:
-            mlflow.sklearn.save_model(
-                fitted,
-                str(path),
-                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-                signature=signature,
-                input_example=example,
-                pip_requirements=model_requirements(fitted),
-            )
-        finally:
-            for module in (pipeline_module, algorithms, xgb_labels):
-                cloudpickle.unregister_pickle_by_value(module)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _write_mlflow_model(fitted, path, sample, example, (pipeline_module, algorithms, xgb_labels))
     except ModelSaveError:
         raise
     except Exception as exc:  # MLflow raises many types; the user needs one message.
         raise ModelSaveError(f"MLflow could not save the model to {path}: {exc}", path=str(path)) from exc
+    finally:
+        mlflow_logger.setLevel(previous_level)
 
     info = {
         "format": 1,
@@ -204,3 +201,29 @@ def load_model_info(path: Path) -> dict[str, Any]:
             f"{file} is missing or unreadable: was this folder written by Modelworks?", path=str(file)
         ) from exc
     return data
+
+
+def _write_mlflow_model(
+    fitted: Any, path: Path, sample: pd.DataFrame, example: pd.DataFrame, by_value: Sequence[Any]
+) -> None:
+    """``mlflow.sklearn.save_model`` with the signature inferred from ``sample``; ``by_value`` are the
+    Modelworks modules pickled with the model, so loading it does not need Modelworks installed."""
+    import cloudpickle  # type: ignore[import-untyped]
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    signature = infer_signature(sample, fitted.predict(sample))
+    for module in by_value:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        mlflow.sklearn.save_model(
+            fitted,
+            str(path),
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+            signature=signature,
+            input_example=example,
+            pip_requirements=model_requirements(fitted),
+        )
+    finally:
+        for module in by_value:
+            cloudpickle.unregister_pickle_by_value(module)

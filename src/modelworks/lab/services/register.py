@@ -51,6 +51,16 @@ def register_model(
     if session.holdout:
         metrics = {k: float(v) for k, v in (session.holdout.get("metrics") or {}).items() if v is not None}
     best = session.best_trial or {}
+    # Lineage: the recipe that built the training table, when the Flow made it.
+    from modelworks.flows.models import RecipeOutput
+
+    producer = (
+        RecipeOutput.objects.filter(dataset_id=session.dataset_version.dataset_id)
+        .select_related("recipe")
+        .first()
+        if session.dataset_version is not None
+        else None
+    )
     description = (
         f"Trained in the Lab: analysis '{analysis.name}', training {session.number}; best of "
         f"{len(session.leaderboard)} trials: {best.get('label') or best.get('algorithm', '')}."
@@ -64,6 +74,7 @@ def register_model(
                 source_dir_or_logged_model=logged,
                 run=session.parent_run,
                 training_dataset_version=session.dataset_version,
+                recipe=producer.recipe if producer is not None else None,
                 metrics=metrics,
                 description=description,
                 request=request,

@@ -141,3 +141,33 @@ def test_markdown_escapes_user_text(project: Any, bob: Any, trained_run: Run) ->
     version = services.create_model_version(model, actor=bob, source=f"runs:/{trained_run.run_uuid}/model")
     text = services.card_markdown(services.model_card(version))
     assert "<script>" not in text and "\\<script\\>" in text and "\\[link\\]\\(http://e\\)" in text
+
+
+def test_an_input_example_with_missing_values_is_stored_as_json(
+    project: Any, bob: Any, experiment: Experiment, artifacts_dir: Path, tmp_path: Path
+) -> None:
+    """MLflow writes NaN into input_example.json (not JSON); the version keeps null instead."""
+    import mlflow.sklearn
+    import numpy as np
+    import pandas as pd
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    frame = pd.DataFrame(
+        {"delay": [1.0, np.nan, 30.0, 2.0, np.inf], "seats": [100.0, 150.0, np.nan, 90.0, 80.0]}
+    )
+    model = make_pipeline(SimpleImputer(), LogisticRegression()).fit(
+        frame.replace(np.inf, 0.0), [0, 0, 1, 0, 1]
+    )
+    folder = tmp_path / "model"
+    mlflow.sklearn.save_model(model, str(folder), input_example=frame, serialization_format="cloudpickle")
+    assert "NaN" in next(folder.glob("input_example*.json")).read_text()
+
+    version = services.register_version(
+        project, actor=bob, model_name="with-gaps", source_dir_or_logged_model=folder
+    )
+    version.refresh_from_db()
+    rows = version.input_example["data"]
+    assert rows[1][0] is None and rows[2][1] is None and rows[4][0] is None
+    assert rows[0] == [1.0, 100.0]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import mlflow
 import pytest
 import requests
 from mlflow import MlflowClient
@@ -39,7 +40,10 @@ def mlflow_env(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[dict[str, str]]:
     """The client's environment, as bob (contributor); tests switch the token to act as others."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"{live_server.url}/mlflow/{project.slug}")
+    uri = f"{live_server.url}/mlflow/{project.slug}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    # The client keeps a process-wide URI that other tests may have set (or reset to ""): set it too.
+    mlflow.set_tracking_uri(uri)
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tokens["bob"])
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
@@ -47,6 +51,7 @@ def mlflow_env(
     monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "false")
     monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "false")
     yield tokens
+    mlflow.set_tracking_uri("")
 
 
 def write_tree(root: Path) -> dict[str, bytes]:
