@@ -10,6 +10,9 @@ Both servers start as subprocesses on 127.0.0.1 and random ports, on fresh folde
 
 The unmodified ``mlflow`` client (``MlflowClient``) runs the workload against each in turn:
 
+The raw limit: the same client against an HTTP server that stores nothing and answers at once (ingest
+and log_metric only): what the client itself costs on this machine.
+
 1. **ingest**: N runs (default 200), each ``create_run`` + one ``log_batch`` of 20 params and 200 metric
    points (10 keys x 20 steps) + ``set_terminated``: runs/s;
 2. **search** over 10,000 runs: the runs are seeded straight into each server's SQLite database (bulk SQL
@@ -255,6 +258,68 @@ def start_mlflow(folder: Path, workers: int | None) -> Server:
     return server
 
 
+# ------------------------------------------------------------------------------------ the raw limit
+
+STUB_SERVER = """
+import json, socket, sys, time, uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+def run_info(run_id):
+    return {"run_id": run_id, "run_uuid": run_id, "experiment_id": "1", "run_name": "r", "user_id": "u",
+            "status": "RUNNING", "start_time": int(time.time() * 1000), "artifact_uri": "", "lifecycle_stage": "active"}
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the client's session uses it
+    def log_message(self, *args):
+        pass
+    def setup(self):
+        super().setup()
+        # Headers and body leave in two writes: without this, Nagle's algorithm and the client's
+        # delayed ACK stall every answer by ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        path = self.path.split("?")[0]
+        if path.endswith("/health"):
+            body = b"OK"
+        else:
+            if path.endswith("experiments/create"):
+                data = {"experiment_id": "1"}
+            elif path.endswith(("runs/create", "runs/get")):
+                data = {"run": {"info": run_info(uuid.uuid4().hex), "data": {}}}
+            elif path.endswith("runs/update"):
+                data = {"run_info": run_info(uuid.uuid4().hex)}
+            else:
+                data = {}
+            body = json.dumps(data).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_GET = do_POST = do_PATCH = answer
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+def start_stub(folder: Path) -> Server:
+    """The raw limit: an HTTP server that stores nothing and answers every MLflow call at once, so the
+    client's own cost (serialising, HTTP round trips, its checks) is all that is measured."""
+    port = free_port()
+    script = folder / "stub_server.py"
+    script.write_text(STUB_SERVER)
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(script), str(port)], stdout=subprocess.DEVNULL)
+    wait_healthy(f"http://127.0.0.1:{port}/health", proc)
+    server = Server("Raw limit", f"http://127.0.0.1:{port}", proc, folder / "none.db")
+    server.start_first_s = time.perf_counter() - started
+    server.restart = lambda: server.start_first_s
+    return server
+
+
 def seed_mlflow(server: Server, experiment_id: str, count: int) -> None:
     rng = random.Random(1)
     db = sqlite3.connect(server.db_path, timeout=60)
@@ -368,6 +433,15 @@ def run_workload(server: Server, args: argparse.Namespace) -> dict[str, float]:
     ingest_exp = client.create_experiment(f"ingest-{uuid.uuid4().hex[:6]}")
     result["runs_per_s"] = ingest(client, ingest_exp, args.runs)
     print(f"  {server.name}: ingest {result['runs_per_s']:.1f} runs/s", flush=True)
+    if server.name == "Raw limit":  # nothing is stored: only the write paths are measured
+        result["log_metric_per_s"] = log_metric_rate(client, ingest_exp, args.threads, args.seconds)
+        print(f"  {server.name}: log_metric {result['log_metric_per_s']:.0f} req/s", flush=True)
+        nan = float("nan")
+        result.update(search100_ms=nan, search1000_ms=nan, search100_found=nan, search1000_found=nan)
+        result["idle_mb"] = result["idle_fresh_mb"] = tree_rss_mb(server.proc.pid)
+        result["idle_fresh_pss_mb"] = tree_rss_mb(server.proc.pid, proportional=True)
+        result["start_again_s"] = server.start_first_s
+        return result
     search_exp = client.create_experiment(f"search-{uuid.uuid4().hex[:6]}")
     seeded = time.perf_counter()
     (seed_modelworks if server.name == "Modelworks" else seed_mlflow)(server, search_exp, args.search_runs)
@@ -411,6 +485,7 @@ def main() -> int:
         configs: list[tuple[str, Any]] = [("Modelworks", None), ("MLflow 1 worker", 1)]
         if not args.skip_mlflow_default:
             configs.append(("MLflow default workers", "default"))
+        configs.append(("Raw limit", "stub"))
         for label, workers in configs:
             home = folder / label.replace(" ", "-")
             home.mkdir()
@@ -418,6 +493,9 @@ def main() -> int:
             if label == "Modelworks":
                 server = start_modelworks(home)
                 os.environ.pop("MLFLOW_TRACKING_USERNAME", None)
+            elif label == "Raw limit":
+                os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
+                server = start_stub(home)
             else:
                 os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
                 server = start_mlflow(home, None if workers == "default" else workers)
@@ -455,7 +533,14 @@ def report(results: dict[str, dict[str, float]], args: argparse.Namespace) -> No
         print(label.ljust(width) + "".join(fmt.format(results[n][key]).rjust(24) for n in names))
     mw = results["Modelworks"]
     print("\nModelworks vs goals:")
-    for peer in names[1:]:
+    limit = results.get("Raw limit")
+    if limit is not None:
+        print(
+            f"  raw limit (a server doing nothing, same client): ingest {limit['runs_per_s']:.1f} runs/s, "
+            f"log_metric {limit['log_metric_per_s']:.0f} req/s; Modelworks reaches "
+            f"{mw['runs_per_s'] / limit['runs_per_s']:.0%} and {mw['log_metric_per_s'] / limit['log_metric_per_s']:.0%} of it"
+        )
+    for peer in [n for n in names[1:] if n != "Raw limit"]:
         ref = results[peer]
         print(
             f"  vs {peer}: ingest {mw['runs_per_s'] / ref['runs_per_s']:.1f}x, log_metric "
