@@ -9,11 +9,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from modelworks.core.jobs import BaseJob, InvalidJobParamsError, JobCancelled, JobFailed
-from modelworks.core.models import Job
 from modelworks.engine.automl import AutoMLError, TrainingCancelled
 from modelworks.lab.models import SessionStatus, TrainingSession
 from modelworks.lab.services.pipeline import TrainingRun
@@ -37,21 +35,6 @@ class TrainModelJob(BaseJob):
                 f"'{cls.kind}' needs session_id, the id of a Lab training session; got {session_id!r}."
             )
         return {"session_id": session_id}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._checked_at = 0.0
-        self._cancel = False
-
-    def cancelled(self) -> bool:
-        """Whether cancellation was asked: by the worker's signal, or seen on the job's row."""
-        if self._cancel or self._reporter.cancel_requested():
-            return True
-        now = time.monotonic()
-        if now - self._checked_at >= 1.0:
-            self._checked_at = now
-            self._cancel = Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
-        return self._cancel
 
     def run(self) -> dict[str, Any]:
         session = (

@@ -6,13 +6,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.utils import timezone
 
 from modelworks.core.jobs import BaseJob, InvalidJobParamsError, JobCancelled, JobFailed
-from modelworks.core.models import Job
 from modelworks.scenarios.models import RunStatus, ScenarioRun
 from modelworks.scenarios.services.execution import RunContext, execute_steps
 from modelworks.scenarios.services.runs import fire_downstream, refusal
@@ -36,21 +34,6 @@ class RunScenarioJob(BaseJob):
                 f"'{cls.kind}' needs run_id, the id of a scenario run; got {run_id!r}."
             )
         return {"run_id": run_id}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._checked_at = 0.0
-        self._cancel = False
-
-    def cancelled(self) -> bool:
-        """Whether cancellation was asked: by the worker's signal, or seen on the job's row."""
-        if self._cancel or self._reporter.cancel_requested():
-            return True
-        now = time.monotonic()
-        if now - self._checked_at >= 1.0:
-            self._checked_at = now
-            self._cancel = Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
-        return self._cancel
 
     def run(self) -> dict[str, Any]:
         run = (

@@ -95,12 +95,22 @@ class MlflowCall:
 
     def require_write(self) -> None:
         """Raise PERMISSION_DENIED unless the caller may change things in the project."""
-        if not self.role.allows(Role.CONTRIBUTOR):
-            raise MlflowError(
-                "PERMISSION_DENIED",
-                f"You are {self.role.label.lower()} of project '{self.project.slug}'; "
-                "logging and changing runs, experiments and models needs the contributor role.",
-            )
+        self.require_role(Role.CONTRIBUTOR)
+
+    def require_role(self, needed: Role) -> None:
+        """Raise PERMISSION_DENIED, naming the role needed, unless the caller holds ``needed``."""
+        if self.role.allows(needed):
+            return
+        what = (
+            "logging and changing runs, experiments and models"
+            if needed == Role.CONTRIBUTOR
+            else "this operation (deleting registered models and versions, as on the pages)"
+        )
+        raise MlflowError(
+            "PERMISSION_DENIED",
+            f"You are {self.role.label.lower()} of project '{self.project.slug}'; "
+            f"{what} needs the {Role(needed).label.lower()} role.",
+        )
 
 
 def require_param(payload: dict[str, Any], name: str) -> Any:
@@ -111,26 +121,35 @@ def require_param(payload: dict[str, Any], name: str) -> Any:
     return value
 
 
-def _basic_user(raw: str) -> User | None:
+def _basic_credentials(raw: str) -> tuple[str, str] | None:
+    """``(username, secret)`` of a Basic header value, or None when it is malformed."""
     try:
         decoded = base64.b64decode(raw.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
     username, sep, secret = decoded.partition(":")
-    if not sep or not username or not secret:
-        return None
+    return (username, secret) if sep and username and secret else None
+
+
+def _basic_user(request: HttpRequest, username: str, secret: str) -> User | None:
+    """Basic auth: the secret is an API token of that user, or the account password (throttled and
+    audited like a sign-in)."""
     if secret.startswith(TOKEN_PREFIX):
         token = ApiToken.authenticate(secret)
         if token is None or token.user.username.lower() != username.lower():
             return None
         return token.user
-    # A password: checked by the caller with the request, for throttling and audit.
-    raise _PasswordAuth(username, secret)
+    from modelworks.core.auth import LoginThrottled, login_with_password
 
-
-class _PasswordAuth(Exception):
-    def __init__(self, username: str, password: str) -> None:
-        self.username, self.password = username, password
+    try:
+        user = login_with_password(request, username, secret)
+    except LoginThrottled as exc:
+        raise MlflowError("REQUEST_LIMIT_EXCEEDED", str(exc), status=429) from exc
+    if user is not None and getattr(user, "must_change_password", False):
+        raise MlflowError(
+            "PERMISSION_DENIED", "Choose your own password first in the web interface, or use an API token."
+        )
+    return user
 
 
 def authenticate_caller(request: HttpRequest) -> User | None:
@@ -142,21 +161,8 @@ def authenticate_caller(request: HttpRequest) -> User | None:
         token = ApiToken.authenticate(raw.strip())
         return token.user if token is not None else None
     if scheme == "basic":
-        try:
-            return _basic_user(raw)
-        except _PasswordAuth as creds:
-            from modelworks.core.auth import LoginThrottled, login_with_password
-
-            try:
-                user = login_with_password(request, creds.username, creds.password)
-            except LoginThrottled as exc:
-                raise MlflowError("REQUEST_LIMIT_EXCEEDED", str(exc), status=429) from exc
-            if user is not None and getattr(user, "must_change_password", False):
-                raise MlflowError(
-                    "PERMISSION_DENIED",
-                    "Choose your own password first in the web interface, or use an API token.",
-                ) from None
-            return user
+        credentials = _basic_credentials(raw)
+        return _basic_user(request, *credentials) if credentials is not None else None
     # A signed-in browser session (the pages link to artifacts); only for safe methods.
     user = getattr(request, "user", None)
     if request.method in ("GET", "HEAD") and user is not None and user.is_authenticated and user.is_active:
@@ -277,8 +283,7 @@ def mlflow_endpoint(
                     role=role,
                     payload=_payload(request) if parse_body else {},
                 )
-                if not role.allows(needed):
-                    call.require_write()
+                call.require_role(needed)
                 result = view(call, **kwargs)
             except MlflowError as exc:
                 return exc.response()

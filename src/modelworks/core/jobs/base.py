@@ -20,6 +20,7 @@ child process; everything the job prints or logs ends up in the job's log.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from modelworks.core.jobs.exceptions import JobCancelled
@@ -67,6 +68,8 @@ class BaseJob:
         self.job = job
         self._reporter = reporter
         self.logger = logging.getLogger(f"modelworks.jobs.{self.kind or type(self).__name__}")
+        self._cancel_seen = False
+        self._cancel_checked_at = 0.0
 
     # ------------------------------------------------------------------------------ to implement
 
@@ -113,6 +116,20 @@ class BaseJob:
         if name not in LOG_LEVELS:
             raise ValueError(f"log level {level!r} is unknown; use one of {', '.join(LOG_LEVELS)}")
         self._reporter.log(name, str(message))
+
+    def cancelled(self) -> bool:
+        """Whether cancellation was asked, without raising: the worker's signal, or the job's row (read
+        at most once a second). For work that stops at its own pace (a training, a scenario waiting on
+        the jobs it started)."""
+        if self._cancel_seen or self._reporter.cancel_requested():
+            return True
+        now = time.monotonic()
+        if now - self._cancel_checked_at >= 1.0:
+            from modelworks.core.models import Job
+
+            self._cancel_checked_at = now
+            self._cancel_seen = Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+        return self._cancel_seen
 
     def check_cancelled(self) -> None:
         """Raise ``JobCancelled`` if someone asked to cancel this job. Call it between steps."""

@@ -10,7 +10,7 @@ from modelworks.core.models import Role
 from modelworks.registry.errors import RegistryError
 from modelworks.tracking.protocol import MlflowCall, MlflowError, mlflow_endpoint
 
-__all__ = ["as_list", "endpoint", "require_admin", "truthy"]
+__all__ = ["as_list", "endpoint", "truthy"]
 
 
 def endpoint(
@@ -29,15 +29,6 @@ def endpoint(
         return mlflow_endpoint(needed, methods=methods)(translated)
 
     return decorate
-
-
-def require_admin(call: MlflowCall, what: str) -> None:
-    """Deleting registered models and versions needs the project's admin role (as on the pages)."""
-    if not call.role.allows(Role.ADMIN):
-        raise MlflowError(
-            "PERMISSION_DENIED",
-            f"You are {call.role.label.lower()} of project '{call.project.slug}'; {what} needs the admin role.",
-        )
 
 
 def as_list(value: Any) -> list[Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from modelworks.core.models import Role
 from modelworks.registry import services
-from modelworks.registry.mlflow.common import as_list, endpoint, require_admin, truthy
+from modelworks.registry.mlflow.common import as_list, endpoint, truthy
 from modelworks.registry.mlflow.serialize import model_version_json
 from modelworks.tracking.protocol import MlflowCall, require_param
 
@@ -57,9 +57,8 @@ def update(call: MlflowCall) -> dict[str, Any]:
     return {"model_version": model_version_json(version)}
 
 
-@endpoint(Role.CONTRIBUTOR, methods=("DELETE",))
+@endpoint(Role.ADMIN, methods=("DELETE",))
 def delete(call: MlflowCall) -> dict[str, Any]:
-    require_admin(call, "deleting a model version")
     services.delete_model_version(_version(call), actor=call.user, request=call.request)
     return {}
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from modelworks.core.models import Role
 from modelworks.registry import services
-from modelworks.registry.mlflow.common import as_list, endpoint, require_admin
+from modelworks.registry.mlflow.common import as_list, endpoint
 from modelworks.registry.mlflow.serialize import model_version_json, registered_model_json
 from modelworks.tracking.protocol import MlflowCall, require_param
 
@@ -60,9 +60,8 @@ def update(call: MlflowCall) -> dict[str, Any]:
     return {"registered_model": registered_model_json(model)}
 
 
-@endpoint(Role.CONTRIBUTOR, methods=("DELETE",))
+@endpoint(Role.ADMIN, methods=("DELETE",))
 def delete(call: MlflowCall) -> dict[str, Any]:
-    require_admin(call, "deleting a registered model")
     services.delete_registered_model(_model(call), actor=call.user, request=call.request)
     return {}
 

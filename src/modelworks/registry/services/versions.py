@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -157,20 +156,11 @@ def _metadata(storage_location: str) -> dict[str, Any]:
         elif isinstance(data, list):
             data = data[:INPUT_EXAMPLE_ROWS]
         if data is not None:
-            result["input_example"] = _finite(data)
+            # MLflow writes NaN into input examples, which is not JSON: the database refuses it.
+            from modelworks.engine.automl.evaluation import json_safe
+
+            result["input_example"] = json_safe(data)
     return result
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with NaN and infinities as None: MLflow writes them into input examples (``NaN``),
-    which is not JSON, and the database's JSON columns refuse it."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
 
 
 def _training_dataset_version(resolved: ResolvedSource) -> Any:
