@@ -599,5 +599,5 @@ def _finish(search: _Search, df: pd.DataFrame, started: float) -> SearchResult:
         model=model,
         holdout=holdout,
         classes=classes,
-        duration_s=round(time.monotonic() - started, 3),
+        duration_s=time.monotonic() - started,
     )
