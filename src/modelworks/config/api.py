@@ -17,8 +17,10 @@ from modelworks.core.api import audit, fallback, groups, jobs, members, projects
 from modelworks.core.api.auth import api_auth, docs_login_required
 from modelworks.core.api.errors import install_error_handlers
 from modelworks.datasets import api as datasets_api
+from modelworks.deployments import api as deployments_api
 from modelworks.flows import api as flows_api
 from modelworks.lab import api as lab_api
+from modelworks.monitoring import api as monitoring_api
 from modelworks.scenarios import api as scenarios_api
 
 api = NinjaAPI(
@@ -51,4 +53,6 @@ api.add_router("", catalog_api.router)
 api.add_router("", flows_api.router)
 api.add_router("", scenarios_api.router)
 api.add_router("", lab_api.router)
+api.add_router("", deployments_api.router)
+api.add_router("", monitoring_api.router)
 api.add_router("", fallback.router)  # last: any other path is a JSON 404

@@ -59,10 +59,22 @@ class InstanceConfig:
     # Tracking artifacts (largest file through the MLflow proxy) and the Lab (rows a training reads).
     max_artifact_bytes: int = 20 * 1024**3
     lab_max_rows: int = 200_000
+    # The scoring service (`modelworks serve-models`): where it listens, its worker processes, and
+    # the largest request it takes. Its /metrics answers only with MODELWORKS_SERVING_METRICS_TOKEN.
+    serving_port: int = 8100
+    serving_workers: int = 2
+    scoring_max_rows: int = 10_000
+    scoring_max_body_bytes: int = 16 * 1024**2
+    serving_metrics_token: str = ""
 
     @property
     def artifacts_dir(self) -> Path:
         return self.home / "artifacts"
+
+    @property
+    def predictions_dir(self) -> Path:
+        """The prediction log: Parquet segments per deployment or scoring recipe, per day."""
+        return self.home / "predictions"
 
     @property
     def data_dir(self) -> Path:
@@ -213,6 +225,20 @@ def load_config() -> InstanceConfig:
         ),
         lab_max_rows=_positive(
             "MODELWORKS_LAB_MAX_ROWS", get("MODELWORKS_LAB_MAX_ROWS", "lab_max_rows", 200_000)
+        ),
+        serving_port=_int("MODELWORKS_SERVING_PORT", get("MODELWORKS_SERVING_PORT", "serving_port", 8100)),
+        serving_workers=_positive(
+            "MODELWORKS_SERVING_WORKERS", get("MODELWORKS_SERVING_WORKERS", "serving_workers", 2)
+        ),
+        scoring_max_rows=_positive(
+            "MODELWORKS_SCORING_MAX_ROWS", get("MODELWORKS_SCORING_MAX_ROWS", "scoring_max_rows", 10_000)
+        ),
+        scoring_max_body_bytes=_positive(
+            "MODELWORKS_SCORING_MAX_BODY_BYTES",
+            get("MODELWORKS_SCORING_MAX_BODY_BYTES", "scoring_max_body_bytes", 16 * 1024**2),
+        ),
+        serving_metrics_token=str(
+            get("MODELWORKS_SERVING_METRICS_TOKEN", "serving_metrics_token", "") or ""
         ),
     )
 

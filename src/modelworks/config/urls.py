@@ -20,5 +20,7 @@ urlpatterns = [
     path("", include("modelworks.tracking.urls")),
     path("", include("modelworks.registry.urls")),
     path("", include("modelworks.lab.urls")),
+    path("", include("modelworks.deployments.urls")),
+    path("", include("modelworks.monitoring.urls")),
     path("", include("modelworks.core.urls")),
 ]

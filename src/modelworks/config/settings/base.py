@@ -10,6 +10,7 @@ INSTANCE = load_config()
 MODELWORKS_HOME = INSTANCE.home
 MODELWORKS_ARTIFACTS_DIR = INSTANCE.artifacts_dir
 MODELWORKS_DATA_DIR = INSTANCE.data_dir
+MODELWORKS_PREDICTIONS_DIR = INSTANCE.predictions_dir
 
 SECRET_KEY = INSTANCE.secret_key
 DEBUG = False
@@ -32,6 +33,8 @@ INSTALLED_APPS = [
     "modelworks.tracking",
     "modelworks.registry",
     "modelworks.lab",
+    "modelworks.deployments",
+    "modelworks.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +162,12 @@ MODELWORKS_FLOW_MEMORY_LIMIT = INSTANCE.flow_memory_limit
 MODELWORKS_FLOW_STEP_TIMEOUT = INSTANCE.flow_step_timeout
 MODELWORKS_MAX_ARTIFACT_BYTES = INSTANCE.max_artifact_bytes
 MODELWORKS_LAB_MAX_ROWS = INSTANCE.lab_max_rows
+# The scoring service (modelworks serve-models) binds to MODELWORKS_BIND like the web server.
+MODELWORKS_SERVING_PORT = INSTANCE.serving_port
+MODELWORKS_SERVING_WORKERS = INSTANCE.serving_workers
+MODELWORKS_SCORING_MAX_ROWS = INSTANCE.scoring_max_rows
+MODELWORKS_SCORING_MAX_BODY_BYTES = INSTANCE.scoring_max_body_bytes
+MODELWORKS_SERVING_METRICS_TOKEN = INSTANCE.serving_metrics_token
 
 MODELWORKS_SCENARIO_JOB_TYPES: list[str] = ["lab.train"]
 # A scenario run waits for the jobs its steps start. If such a job is still queued after this many

@@ -20,7 +20,9 @@ from modelworks.core.models import Role
 from modelworks.core.testing.routes import Access, ApiRouteCase, PermissionWorld
 from modelworks.datasets.testing import dataset_args, rule_args
 from modelworks.flows.testing import FLOWS_API_ROUTES
+from modelworks.deployments.testing import DEPLOYMENTS_API_ROUTES
 from modelworks.lab.testing import LAB_API_ROUTES
+from modelworks.monitoring.testing import MONITORING_API_ROUTES
 from modelworks.scenarios.testing import SCENARIOS_API_ROUTES
 
 __all__ = ["API_ROUTES", "EXEMPT_API_OPERATIONS"]
@@ -209,6 +211,8 @@ API_ROUTES: list[ApiRouteCase] = [
     *FLOWS_API_ROUTES,
     *SCENARIOS_API_ROUTES,
     *LAB_API_ROUTES,
+    *DEPLOYMENTS_API_ROUTES,
+    *MONITORING_API_ROUTES,
     ApiRouteCase("unknown_path", SIGNED_IN, lambda w: {"rest": "no/such/route"}, ok_status=404),
 ]
 

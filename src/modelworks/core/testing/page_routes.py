@@ -27,7 +27,9 @@ from modelworks.datasets.testing import (
     version_page_args,
 )
 from modelworks.flows.page_testing import FLOWS_PAGE_ROUTES
+from modelworks.deployments.testing import DEPLOYMENTS_PAGE_ROUTES
 from modelworks.lab.testing import LAB_PAGE_ROUTES
+from modelworks.monitoring.testing import MONITORING_PAGE_ROUTES
 from modelworks.registry.testing import REGISTRY_PAGE_ROUTES
 from modelworks.scenarios.testing import SCENARIOS_PAGE_ROUTES
 from modelworks.tracking.testing import TRACKING_PAGE_ROUTES
@@ -367,6 +369,8 @@ PAGE_ROUTES: list[PageRouteCase] = [
     *TRACKING_PAGE_ROUTES,
     *REGISTRY_PAGE_ROUTES,
     *LAB_PAGE_ROUTES,
+    *DEPLOYMENTS_PAGE_ROUTES,
+    *MONITORING_PAGE_ROUTES,
 ]
 
 # Public on purpose, with the reason. Everything else needs a row above.

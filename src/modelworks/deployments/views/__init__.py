@@ -1,0 +1,3 @@
+"""Pages of the deployments app."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Pages of the monitoring app."""
+
+from __future__ import annotations
