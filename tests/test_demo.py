@@ -133,7 +133,7 @@ def test_headless_demo_builds_the_flight_flow_and_is_idempotent(tmp_path: Path) 
     expected = _expected(tmp_path)
     assert expected["flights"] == 336_776
     departed = sum(expected["departed"].values())
-    training = sum(n for month, n in expected["departed"].items() if month <= 10)
+    training = sum(n for month, n in expected["departed"].items() if month <= 6)
     assert _table_row(out, "flights")[:3] == ["v1", "336,776", "19"]
     assert _table_row(out, "split_by_month")[3:] == [
         "flights_training",

@@ -237,9 +237,7 @@ def load_config() -> InstanceConfig:
             "MODELWORKS_SCORING_MAX_BODY_BYTES",
             get("MODELWORKS_SCORING_MAX_BODY_BYTES", "scoring_max_body_bytes", 16 * 1024**2),
         ),
-        serving_metrics_token=str(
-            get("MODELWORKS_SERVING_METRICS_TOKEN", "serving_metrics_token", "") or ""
-        ),
+        serving_metrics_token=str(get("MODELWORKS_SERVING_METRICS_TOKEN", "serving_metrics_token", "") or ""),
     )
 
 

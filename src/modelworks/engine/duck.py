@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["DEFAULT_MEMORY_LIMIT", "connect", "quote_identifier", "run_with_timeout"]
 
@@ -59,6 +60,8 @@ def connect(
         config["threads"] = threads
     if spill_dir is not None:
         config["temp_directory"] = str(spill_dir)
+    import duckdb  # here: importing this module (for quote_identifier) must not load DuckDB
+
     con = duckdb.connect(":memory:", config=config)
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -102,6 +105,8 @@ def run_with_timeout(
     def interrupt() -> None:
         fired.set()
         con.interrupt()
+
+    import duckdb
 
     timer = threading.Timer(seconds, interrupt)
     timer.daemon = True

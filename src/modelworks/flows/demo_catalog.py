@@ -321,6 +321,13 @@ RECIPES: tuple[RecipeSpec, ...] = (
                     formula="to_date(concat(year, '-', month, '-', day), '%Y-%m-%d')",
                 ),
                 _step(
+                    "formula",
+                    "A readable identifier of the flight: date, airline, number, origin and scheduled time. "
+                    "Predictions and later labels are matched on it.",
+                    output="flight_id",
+                    formula="concat(flight_date, '-', carrier, flight, '-', origin, '-', sched_dep_time)",
+                ),
+                _step(
                     "date_parts",
                     "Seasonality.",
                     column="flight_date",
@@ -402,13 +409,13 @@ RECIPES: tuple[RecipeSpec, ...] = (
         (
             OutputSpec(
                 "flights_training",
-                "Flights of January to October 2013: to train and validate models.",
+                "Flights of January to June 2013: to train and validate models.",
                 (*_NYC, "training"),
                 (
                     RuleSpec(
-                        "Only January to October",
+                        "Only January to June",
                         "range",
-                        {"column": "month", "min": 1, "max": 10},
+                        {"column": "month", "min": 1, "max": 6},
                         blocking=True,
                     ),
                     RuleSpec("Every row has its label", "not_null", {"column": "late"}, blocking=True),
@@ -416,13 +423,13 @@ RECIPES: tuple[RecipeSpec, ...] = (
             ),
             OutputSpec(
                 "flights_scoring",
-                "Flights of November and December 2013: later data to score.",
+                "Flights of July to December 2013: later data to score and monitor.",
                 (*_NYC, "scoring"),
                 (
                     RuleSpec(
-                        "Only November and December",
+                        "Only July to December",
                         "range",
-                        {"column": "month", "min": 11, "max": 12},
+                        {"column": "month", "min": 7, "max": 12},
                         blocking=True,
                     ),
                 ),
@@ -430,10 +437,10 @@ RECIPES: tuple[RecipeSpec, ...] = (
         ),
         {
             "mode": "condition",
-            "conditions": [{"output": "flights_training", "formula": "month <= 10"}],
+            "conditions": [{"output": "flights_training", "formula": "month <= 6"}],
             "other": "flights_scoring",
         },
-        "Split by month: January-October to train models, November-December as later data to score.",
+        "Split by month: January-June to train models, July-December as later data to score and monitor.",
     ),
 )
 

@@ -42,6 +42,7 @@ RecipeKindName = Literal[
     "top_n",
     "sql",
     "python",
+    "score",
 ]
 DatasetChoice = int | str
 _DATASETS_HELP = "Dataset ids (numbers) or names (text), in order."

@@ -7,6 +7,7 @@ __all__ = [
     "InvalidRegistryValueError",
     "RegistryAlreadyExistsError",
     "RegistryError",
+    "RegistryInUseError",
     "RegistryNotFoundError",
 ]
 
@@ -30,6 +31,22 @@ class RegistryNotFoundError(RegistryError):
     """No such registered model, version, alias or logged model in this project."""
 
     mlflow_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class RegistryInUseError(RegistryError):
+    """The model or version is still used (e.g. served by a deployment) and cannot be deleted."""
+
+    mlflow_code = "RESOURCE_CONFLICT"
+
+
+def in_use_message(what: str, exc: Exception) -> str:
+    """ "<what> is still used by deployment 'x', 'y'; change or delete those first" from a RestrictedError."""
+    users = sorted({str(getattr(obj, "deployment", obj)) for obj in getattr(exc, "restricted_objects", ())})
+    named = ", ".join(f"'{u}'" for u in users[:5]) or "other objects"
+    return (
+        f"{what} cannot be deleted: it is served by deployment {named}. Point those deployments at "
+        "another model or version (or delete them) first."
+    )
 
 
 class RegistryAlreadyExistsError(RegistryError):

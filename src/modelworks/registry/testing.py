@@ -105,6 +105,34 @@ def _page_fresh_version(w: PermissionWorld) -> dict[str, Any]:
     return {"slug": w.project.slug, "pk": world_model(w).pk, "number": fresh_version(w).version}
 
 
+def _page_fresh_promotion(w: PermissionWorld) -> dict[str, Any]:
+    """A new pending request (asked and to be decided by bob) to promote a new version to champion."""
+    from modelworks.registry.services import promotion
+
+    bob = w.users["contributor"]
+    request = promotion.request_promotion(fresh_version(w), alias="champion", approver=bob, actor=bob)
+    return {"slug": w.project.slug, "pk": world_model(w).pk, "number": request.number}
+
+
+def _page_champion(w: PermissionWorld) -> dict[str, Any]:
+    return {"slug": w.project.slug, "pk": world_model(w).pk, "alias": "champion"}
+
+
+def _page_champion_moved(w: PermissionWorld) -> dict[str, Any]:
+    """Champion moved from v1 to a new version, so it can be rolled back."""
+    services.set_alias(fresh_version(w), "champion", actor=w.users["contributor"])
+    return _page_champion(w)
+
+
+def _promotion_form(w: PermissionWorld) -> dict[str, Any]:
+    return {
+        "version": str(fresh_version(w).version),
+        "alias": "champion",
+        "approver": str(w.users["contributor"].pk),
+        "note": "Better on last month.",
+    }
+
+
 def _alias_to_remove(w: PermissionWorld) -> dict[str, Any]:
     services.set_alias(world_version(w), "challenger", actor=w.users["contributor"])
     return {"name": world_model(w).name, "alias": "challenger"}
@@ -283,5 +311,52 @@ REGISTRY_PAGE_ROUTES: list[PageRouteCase] = [
     PageRouteCase("registry:delete_version", _ADMIN, kwargs=_page_fresh_version),
     PageRouteCase(
         "registry:delete_version", _ADMIN, kwargs=_page_fresh_version, method="POST", ok_statuses=(303,)
+    ),
+    # Promotions and rollback. Approving and rejecting need the contributor role AND being the named
+    # approver (bob here): other contributors and admins get 403 from the service, hence (303, 403);
+    # test_promotion_pages checks who exactly gets which.
+    PageRouteCase("registry:approvals", Access.signed_in()),
+    PageRouteCase("registry:promotions", _READER, kwargs=_page_model),
+    PageRouteCase("registry:promotion_new", _CONTRIBUTOR, kwargs=_page_model),
+    PageRouteCase(
+        "registry:promotion_new",
+        _CONTRIBUTOR,
+        kwargs=_page_model,
+        method="POST",
+        data=_promotion_form,
+        ok_statuses=(303,),
+    ),
+    PageRouteCase("registry:promotion", _READER, kwargs=_page_fresh_promotion),
+    PageRouteCase(
+        "registry:promotion_approve",
+        _CONTRIBUTOR,
+        kwargs=_page_fresh_promotion,
+        method="POST",
+        ok_statuses=(303, 403),
+    ),
+    PageRouteCase(
+        "registry:promotion_reject",
+        _CONTRIBUTOR,
+        kwargs=_page_fresh_promotion,
+        method="POST",
+        data=lambda w: {"comment": "Not better on the recent window."},
+        ok_statuses=(303, 403),
+    ),
+    # Cancelling: the requester (bob) or a project admin, so every allowed actor succeeds.
+    PageRouteCase(
+        "registry:promotion_cancel",
+        _CONTRIBUTOR,
+        kwargs=_page_fresh_promotion,
+        method="POST",
+        ok_statuses=(303,),
+    ),
+    PageRouteCase("registry:rollback", _CONTRIBUTOR, kwargs=_page_champion),
+    PageRouteCase(
+        "registry:rollback",
+        _CONTRIBUTOR,
+        kwargs=_page_champion_moved,
+        method="POST",
+        data=lambda w: {"reason": "errors doubled"},
+        ok_statuses=(303,),
     ),
 ]

@@ -142,12 +142,16 @@ MODELWORKS_JOB_TYPES = {
     "flows.drop_tables": "modelworks.flows.jobs.DropTablesJob",
     "scenarios.run": "modelworks.scenarios.jobs.RunScenarioJob",
     "lab.train": "modelworks.lab.jobs.TrainModelJob",
+    "lab.retrain": "modelworks.lab.retrain.RetrainModelJob",
+    "monitoring.compute": "modelworks.monitoring.jobs.ComputeMonitorJob",
+    "monitoring.backtest": "modelworks.monitoring.jobs.BacktestJob",
 }
 # Functions every `modelworks worker` calls at most every MODELWORKS_PERIODIC_INTERVAL_SECONDS (no
 # arguments; several workers may call them at once, so each must be safe to run concurrently).
 MODELWORKS_PERIODIC_TASKS = [
     "modelworks.scenarios.scheduler.tick",
     "modelworks.tracking.artifacts.services.sweep_stale_uploads",
+    "modelworks.monitoring.services.scheduling.tick",
 ]
 MODELWORKS_PERIODIC_INTERVAL_SECONDS = 20
 # Panels other apps add to a dataset's overview page (the datasets app imports none of them):
@@ -169,7 +173,7 @@ MODELWORKS_SCORING_MAX_ROWS = INSTANCE.scoring_max_rows
 MODELWORKS_SCORING_MAX_BODY_BYTES = INSTANCE.scoring_max_body_bytes
 MODELWORKS_SERVING_METRICS_TOKEN = INSTANCE.serving_metrics_token
 
-MODELWORKS_SCENARIO_JOB_TYPES: list[str] = ["lab.train"]
+MODELWORKS_SCENARIO_JOB_TYPES: list[str] = ["lab.train", "lab.retrain", "monitoring.compute"]
 # A scenario run waits for the jobs its steps start. If such a job is still queued after this many
 # seconds (every worker slot is busy, e.g. with other scenario runs waiting too), the scenario's own
 # process runs it, so scenarios can never deadlock a small pool of workers.

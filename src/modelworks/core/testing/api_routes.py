@@ -19,8 +19,8 @@ from modelworks.connections.testing import (
 from modelworks.core.models import Role
 from modelworks.core.testing.routes import Access, ApiRouteCase, PermissionWorld
 from modelworks.datasets.testing import dataset_args, rule_args
-from modelworks.flows.testing import FLOWS_API_ROUTES
 from modelworks.deployments.testing import DEPLOYMENTS_API_ROUTES
+from modelworks.flows.testing import FLOWS_API_ROUTES
 from modelworks.lab.testing import LAB_API_ROUTES
 from modelworks.monitoring.testing import MONITORING_API_ROUTES
 from modelworks.scenarios.testing import SCENARIOS_API_ROUTES

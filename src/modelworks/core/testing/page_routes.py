@@ -26,8 +26,8 @@ from modelworks.datasets.testing import (
     rule_page_args,
     version_page_args,
 )
-from modelworks.flows.page_testing import FLOWS_PAGE_ROUTES
 from modelworks.deployments.testing import DEPLOYMENTS_PAGE_ROUTES
+from modelworks.flows.page_testing import FLOWS_PAGE_ROUTES
 from modelworks.lab.testing import LAB_PAGE_ROUTES
 from modelworks.monitoring.testing import MONITORING_PAGE_ROUTES
 from modelworks.registry.testing import REGISTRY_PAGE_ROUTES

@@ -21,7 +21,6 @@ from modelworks.datasets.storage import data_store
 from modelworks.datasets.views.datasets import download_name
 from modelworks.engine.errors import EngineError
 from modelworks.engine.explore import MAX_PAGE_SIZE, Filter, Sort, sample_page
-from modelworks.engine.io import export_csv
 
 router = Router(tags=["datasets"])
 
@@ -144,6 +143,8 @@ def datasets_export(request: HttpRequest, slug: str, dataset_id: int, number: in
     version = get_version(dataset, number)
     with data_store().scratch_dir() as scratch:
         target = scratch / "export.csv"
+        from modelworks.engine.io import export_csv  # loads DuckDB: only on export
+
         rows = export_csv(services.version_path(version), target)
         handle = target.open("rb")
     services.record_access(

@@ -31,8 +31,6 @@ from modelworks.engine.quality import (
     QualityError,
     describe,
     rule_from_dict,
-    run_rules,
-    validate_expression,
 )
 
 __all__ = ["add_rule", "delete_rule", "run_quality", "save_profile", "update_rule"]
@@ -61,6 +59,8 @@ def _check_rule(dataset: Dataset, kind: str, params: dict[str, Any]) -> str:
                         }
                     )
         if kind == "custom_sql":
+            from modelworks.engine.quality import validate_expression  # loads DuckDB: only when needed
+
             try:
                 validate_expression(str(params.get("expression", "")), names)
             except QualityError as exc:
@@ -140,6 +140,8 @@ def delete_rule(rule: QualityRule, *, actor: User, request: HttpRequest | None =
 
 def _outcomes(version: DatasetVersion, rules: list[QualityRule]) -> list[dict[str, Any]]:
     """One outcome per rule: the engine's result, or an error saying why the rule could not run."""
+    from modelworks.engine.quality import run_rules  # loads DuckDB: only when rules run
+
     path = version_path(version)
     now = dt.datetime.now(dt.UTC)
     try:

@@ -22,7 +22,7 @@ from modelworks.datasets.forms import DatasetSettingsForm, types_from_post
 from modelworks.datasets.models import Dataset, DatasetVersion
 from modelworks.datasets.storage import data_store
 from modelworks.datasets.views.base import DatasetPageView
-from modelworks.engine.io import LOGICAL_TYPES, export_csv
+from modelworks.engine.io import LOGICAL_TYPES
 
 __all__ = [
     "DatasetDeleteView",
@@ -241,6 +241,8 @@ class ExportCsvView(DatasetPageView):
         # and nothing is left behind whatever happens to the download.
         with data_store().scratch_dir() as scratch:
             target = scratch / "export.csv"
+            from modelworks.engine.io import export_csv  # loads DuckDB: only on export
+
             rows = export_csv(services.version_path(version), target)
             handle = target.open("rb")
         services.record_access(

@@ -2,4 +2,30 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from modelworks.deployments.models.deployments import (
+    ENDPOINT_TOKEN_PREFIX,
+    Deployment,
+    DeploymentMode,
+    DeploymentStatus,
+    DeploymentTarget,
+    EndpointToken,
+    Feedback,
+    RoutingRevision,
+    TargetRole,
+    default_max_rows,
+    hash_endpoint_token,
+)
+
+__all__ = [
+    "ENDPOINT_TOKEN_PREFIX",
+    "Deployment",
+    "DeploymentMode",
+    "DeploymentStatus",
+    "DeploymentTarget",
+    "EndpointToken",
+    "Feedback",
+    "RoutingRevision",
+    "TargetRole",
+    "default_max_rows",
+    "hash_endpoint_token",
+]

@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from modelworks.engine.duck import quote_identifier
 from modelworks.engine.errors import did_you_mean
 from modelworks.engine.explore.errors import InvalidFilterError, InvalidSortError, UnknownColumnError
 from modelworks.engine.io.schema import ColumnSchema
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["OPERATORS", "Filter", "Sort", "resolve_column", "sort_sql", "where_sql"]
 

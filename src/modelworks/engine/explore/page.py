@@ -12,15 +12,16 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from modelworks.engine.duck import connect, quote_identifier, run_with_timeout
 from modelworks.engine.explore.errors import ExploreError, InvalidPageError
 from modelworks.engine.explore.filters import Filter, Sort, resolve_column, sort_sql, where_sql
 from modelworks.engine.io.duck_errors import first_line
 from modelworks.engine.io.schema import ColumnSchema, read_schema
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["MAX_PAGE_SIZE", "Page", "sample_page"]
 
@@ -105,6 +106,8 @@ def sample_page(
             return ExploreError(
                 f"the page took longer than {timeout_seconds} s to compute; add a filter or sort by another column"
             )
+
+        import duckdb  # here: the web server imports this module at start, DuckDB only when paging
 
         try:
             rows, total = run_with_timeout(con, timeout_seconds, work, too_slow)

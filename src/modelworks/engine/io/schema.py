@@ -11,13 +11,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-
-from modelworks.engine.duck import connect
 from modelworks.engine.errors import did_you_mean
 from modelworks.engine.io.errors import InvalidImportOptionError, VersionNotFoundError
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["LOGICAL_TYPES", "ColumnSchema", "logical_type", "physical_type_for", "read_schema"]
 
@@ -115,6 +115,10 @@ def read_schema(version_path: str | os.PathLike[str]) -> tuple[ColumnSchema, ...
     path = os.path.abspath(version_path)
     if not os.path.isfile(path):
         raise VersionNotFoundError(f"dataset version file {path!r} does not exist", path=path)
+    import duckdb  # here, not at the top: the web server imports this module for ColumnSchema
+
+    from modelworks.engine.duck import connect
+
     con = connect(read=[path])
     try:
         return schema_of_parquet(con, path)

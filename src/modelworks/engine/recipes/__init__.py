@@ -8,6 +8,7 @@ Entry points:
 * :func:`normalize_spec` checks a spec's shape and fills its defaults (what the API stores).
 * :func:`output_schemas` finds each output's columns over empty tables, without reading data.
 * :func:`preview` runs one output on the first rows of the inputs' Parquet versions.
+* ``score`` recipes are run, not compiled: :func:`score_output_columns` gives their output columns.
 * :data:`RECIPE_KINDS` describes each kind (label, inputs, outputs, settings form).
 * :func:`unmatched_report` / :func:`unmatched_report_queries` (join) and :func:`pivot_values_query` (pivot) feed their forms.
 """
@@ -25,6 +26,7 @@ from modelworks.engine.errors import did_you_mean
 from modelworks.engine.recipes.preview import PreviewResult, RecipePreviewTimeoutError, preview
 from modelworks.engine.recipes.registry import RECIPE_KINDS, RecipeKindInfo
 from modelworks.engine.recipes.schemas import bind_sources, output_schemas
+from modelworks.engine.recipes.score import ModelFacts, normalize_score_spec, score_output_columns
 from modelworks.engine.recipes.sql import compile_sql, normalize_sql
 from modelworks.engine.recipes.types import (
     Column,
@@ -56,6 +58,7 @@ __all__ = [
     "CompiledRecipe",
     "LineageEdge",
     "MissingColumnError",
+    "ModelFacts",
     "ParamSpec",
     "PreviewResult",
     "RecipeError",
@@ -70,6 +73,7 @@ __all__ = [
     "output_schemas",
     "pivot_values_query",
     "preview",
+    "score_output_columns",
     "unmatched_report",
     "unmatched_report_queries",
 ]
@@ -136,6 +140,11 @@ def compile_recipe(
         raise RecipeSpecError(
             f"recipe {recipe!r}: python recipes are run, not compiled (use run_python_recipe)", recipe=recipe
         )
+    if kind == "score":
+        raise RecipeSpecError(
+            f"recipe {recipe!r}: score recipes are run, not compiled (see engine.recipes.score)",
+            recipe=recipe,
+        )
     _check_counts(info, inputs, outputs, recipe)
     if kind == "prepare":
         module = importlib.import_module("modelworks.engine.recipes.prepare")
@@ -178,6 +187,8 @@ def normalize_spec(kind: str, spec: Mapping[str, Any] | None, *, recipe: str | N
         return normalize_sql(spec, recipe=name)
     if kind == "prepare":
         return _normalize_prepare(spec, recipe=name)
+    if kind == "score":
+        return normalize_score_spec(spec, recipe=name)
     if kind == "python":
         reader = SpecReader(spec, recipe=name)
         reader.allow("code")

@@ -26,7 +26,8 @@ class RecipeKindInfo:
     Attributes:
         kind: the stored name (``join``).
         label: the name users see (``Join``).
-        category: the picker's group (``Combine``, ``Aggregate``, ``Rows``, ``Clean``, ``Code``).
+        category: the picker's group (``Combine``, ``Aggregate``, ``Rows``, ``Clean``, ``Code``,
+            ``Models``).
         description: one sentence.
         min_inputs / max_inputs: how many inputs (``max_inputs`` ``None``: no limit).
         min_outputs / max_outputs: how many outputs (``max_outputs`` ``None``: no limit).
@@ -315,5 +316,32 @@ RECIPE_KINDS: Mapping[str, RecipeKindInfo] = {
         max_inputs=None,
         max_outputs=None,
         params=(ParamSpec("code", "string", "Code"),),
+    ),
+    "score": RecipeKindInfo(
+        "score",
+        "Score",
+        "Models",
+        "Score every row with a registered model (by alias, so a promotion is used by the next build).",
+        params=(
+            ParamSpec("model", "string", "Registered model"),
+            ParamSpec(
+                "alias",
+                "string",
+                "Alias",
+                required=False,
+                default="champion",
+                help="Follows promotions; empty: use the fixed version",
+            ),
+            ParamSpec("version", "integer", "Fixed version", required=False, help="Only without an alias"),
+            ParamSpec("keep_columns", "columns", "Columns to keep", required=False, help="Empty: all"),
+            ParamSpec("probabilities", "boolean", "Class probabilities", required=False, default=True),
+            ParamSpec(
+                "log_predictions",
+                "boolean",
+                "Log predictions for monitoring",
+                required=False,
+                default=True,
+            ),
+        ),
     ),
 }

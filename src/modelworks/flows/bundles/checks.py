@@ -20,7 +20,7 @@ from modelworks.core.models import Project
 from modelworks.datasets.models.datasets import validate_dataset_name
 from modelworks.flows.bundles.format import BundleError
 from modelworks.flows.bundles.reader import Bundle
-from modelworks.flows.models import RecipeKind
+from modelworks.flows.models import RUN_ONLY_KINDS, RecipeKind
 
 __all__ = ["ImportPlan", "check_recipes", "plan_import", "resolve_storage"]
 
@@ -203,13 +203,13 @@ def check_recipes(
         inputs, outputs = list(doc.get("inputs") or []), list(doc.get("outputs") or [])
         if all(i in stored for i in inputs):
             checkable.add(name)
-            if kind != RecipeKind.PYTHON:
+            if kind not in RUN_ONLY_KINDS:
                 stored.update(outputs)
         try:
             specs[name] = normalize_spec(kind, dict(doc.get("spec") or {}), recipe=name)
             known = [schemas.get(i) for i in inputs]
-            if kind == RecipeKind.PYTHON or any(cols is None for cols in known):
-                if kind != RecipeKind.PYTHON:
+            if kind in RUN_ONLY_KINDS or any(cols is None for cols in known):
+                if kind not in RUN_ONLY_KINDS:
                     missing = inputs[known.index(None)]
                     plan.warnings.append(
                         f"Recipe '{name}' was not compiled: the columns of its input '{missing}' are unknown "

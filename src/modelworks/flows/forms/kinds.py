@@ -42,6 +42,7 @@ KIND_SUMMARIES: Mapping[str, str] = {
     "top_n": "Keep the first N rows of each group by an order.",
     "sql": "Write a SQL query over the inputs (for engineers).",
     "python": "Run Python code on the inputs in a sandbox (for engineers).",
+    "score": "Add a registered model's predictions to every row (batch scoring).",
 }
 
 #: The short symbol drawn inside a recipe node of the flow.
@@ -59,6 +60,7 @@ KIND_ICONS: Mapping[str, str] = {
     "top_n": "▲",
     "sql": "SQL",
     "python": "Py",
+    "score": "ƒ(x)",
 }
 
 

@@ -17,6 +17,7 @@ from modelworks.flows.models.builds import (
 from modelworks.flows.models.cleanup import TableDrop, TableDropState
 from modelworks.flows.models.history import RecipeRevision, RecipeRevisionQuerySet, RevisionChange
 from modelworks.flows.models.recipes import (
+    RUN_ONLY_KINDS,
     Recipe,
     RecipeInput,
     RecipeKind,
@@ -28,6 +29,7 @@ from modelworks.flows.models.recipes import (
 __all__ = [
     "FINISHED_BUILD_STATES",
     "LOG_CAP",
+    "RUN_ONLY_KINDS",
     "Build",
     "BuildQuerySet",
     "BuildStatus",

@@ -65,6 +65,7 @@ class StepEngine(models.TextChoices):
     DUCKDB = "duckdb", "DuckDB"
     POSTGRES = "postgres", "PostgreSQL"
     PYTHON = "python", "Python sandbox"
+    SCORING = "scoring", "Model scoring"
 
 
 class BuildQuerySet(ProjectScopedQuerySet):

@@ -39,6 +39,12 @@ class RecipeKind(models.TextChoices):
     TOP_N = "top_n", "Top N"
     SQL = "sql", "SQL"
     PYTHON = "python", "Python"
+    SCORE = "score", "Score"
+
+
+#: Kinds that run a program over stored files (the Python sandbox, a model in a child process) instead
+#: of compiling to SQL: never folded into another query, never pushed down, always stored.
+RUN_ONLY_KINDS: tuple[str, ...] = (RecipeKind.PYTHON, RecipeKind.SCORE)
 
 
 def spec_digest(

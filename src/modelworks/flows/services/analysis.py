@@ -129,6 +129,15 @@ def recipe_sql(target: Recipe | RecipeDraft) -> list[tuple[str, str]]:
         raise ValidationError(
             {"kind": ValidationError("Python recipes are run, not compiled to SQL.", code="python")}
         )
+    if draft.kind == RecipeKind.SCORE:
+        raise ValidationError(
+            {
+                "kind": ValidationError(
+                    "Score recipes run a model, not SQL: build the recipe to see its predictions.",
+                    code="score",
+                )
+            }
+        )
     columns = input_columns(draft.project, draft.inputs)
     missing = [d.name for d, c in zip(draft.inputs, columns, strict=True) if c is None]
     if missing:

@@ -54,6 +54,7 @@ from modelworks.flows.services.pushdown import (
 if TYPE_CHECKING:
     from modelworks.engine.io import ColumnSchema, StagedFile
     from modelworks.engine.recipes.types import Column, CompiledRecipe
+    from modelworks.flows.services.scoring import ScoreTarget
 
 __all__ = [
     "ExecutedStep",
@@ -87,6 +88,7 @@ class PreparedStep:
     engine: str
     blocked: Exception | None = None
     placement: Placement | None = None  # push-down: where the outputs go, where it runs
+    score: ScoreTarget | None = None  # score recipes: the model version resolved for this build
 
     @property
     def output_names(self) -> list[str]:
@@ -117,6 +119,8 @@ def choose_engine(recipe: Recipe, placement: Placement | None = None) -> str:
     the others in DuckDB."""
     if placement is not None and placement.runs_in is not None:
         return StepEngine.POSTGRES
+    if recipe.kind == RecipeKind.SCORE:
+        return StepEngine.SCORING
     return StepEngine.PYTHON if recipe.kind == RecipeKind.PYTHON else StepEngine.DUCKDB
 
 
@@ -129,6 +133,7 @@ def prepare_step(recipe: Recipe, *, blocked_reason: str | None = None) -> Prepar
     """
     from modelworks.engine.flow import fingerprint
     from modelworks.engine.flow.errors import BlockedInputError
+    from modelworks.engine.recipes import normalize_spec
 
     recipe = Recipe.objects.with_links().select_related("project").get(pk=recipe.pk)
     paths: dict[str, Path] = {}
@@ -163,7 +168,20 @@ def prepare_step(recipe: Recipe, *, blocked_reason: str | None = None) -> Prepar
             f"recipe {recipe.name!r} cannot run: {blocked_reason}", recipe=recipe.name
         )
     placement = None
-    if blocked is None:
+    score = None
+    covered = fingerprint_spec(recipe.spec, recipe.output_settings())
+    if recipe.kind == RecipeKind.SCORE:
+        # Resolved here, once per build: the runner thread scores with exactly this version.
+        from modelworks.engine.errors import EngineError
+        from modelworks.flows.services.scoring import MODEL_VERSION_KEY, score_target
+
+        try:
+            spec = normalize_spec(recipe.kind, recipe.spec, recipe=recipe.name)
+            score = score_target(recipe.project_id, spec, recipe=recipe.name)
+        except EngineError as exc:
+            blocked = blocked or exc
+        covered[MODEL_VERSION_KEY] = score.version_id if score is not None else None
+    elif blocked is None:
         placement = plan_placement(recipe, input_versions=versions, input_columns=columns, input_names=names)
     return PreparedStep(
         recipe_id=recipe.pk,
@@ -175,12 +193,11 @@ def prepare_step(recipe: Recipe, *, blocked_reason: str | None = None) -> Prepar
         input_columns=columns,
         input_versions=versions,
         outputs=recipe.output_datasets,
-        fingerprint=fingerprint(
-            recipe.kind, fingerprint_spec(recipe.spec, recipe.output_settings()), versions
-        ),
+        fingerprint=fingerprint(recipe.kind, covered, versions),
         engine=choose_engine(recipe, placement),
         blocked=blocked,
         placement=placement,
+        score=score,
     )
 
 
@@ -209,6 +226,8 @@ def execute_step(prepared: PreparedStep, *, cancelled: Callable[[], bool]) -> Ex
             result = run_pushdown(prepared, staged, cancelled)
         elif prepared.kind == RecipeKind.PYTHON:
             result = _run_python(prepared, staged, cancelled)
+        elif prepared.kind == RecipeKind.SCORE:
+            result = _run_score(prepared, staged, cancelled)
         else:
             result = _run_duckdb(prepared, staged, cancelled)
         result.engine = prepared.engine
@@ -307,6 +326,66 @@ def _run_python(
     return ExecutedStep(staged=staged, rows=dict(result.rows), log="\n".join(lines))
 
 
+def _run_score(
+    prepared: PreparedStep, staged: dict[str, StagedFile], cancelled: Callable[[], bool]
+) -> ExecutedStep:
+    """Score the input with the model version resolved by ``prepare_step``, in a child process.
+
+    The output columns are checked first, as for compiled recipes: an input lacking a column the
+    model needs stops the step before the model is loaded. With ``log_predictions`` the scored rows
+    then go to the prediction log (source ``recipe-<id>``), read back from the files in chunks.
+    """
+    from modelworks.engine.flow import relations_for
+    from modelworks.engine.recipes import normalize_spec, score_output_columns
+    from modelworks.engine.recipes.score import check_score_inputs
+    from modelworks.engine.scoring import run_batch_scoring
+    from modelworks.flows.services.scoring import log_scored_rows
+
+    target = prepared.score
+    assert target is not None, "prepare_step resolves the model of a score recipe"
+    spec = normalize_spec(prepared.kind, prepared.spec, recipe=prepared.name)
+    relations = relations_for({name: prepared.input_columns[name] for name in prepared.input_names})
+    check_score_inputs(relations, prepared.output_names, recipe=prepared.name)
+    expected = score_output_columns(spec, relations[0], target.facts, recipe=prepared.name)
+    (output,) = prepared.output_names
+    (source,) = prepared.input_names
+    path = staged[output].path
+    path.unlink(missing_ok=True)  # written atomically by the child (temporary sibling, then renamed)
+    chunk_rows = int(_setting("MODELWORKS_SCORING_CHUNK_ROWS", 50_000))
+    result = run_batch_scoring(
+        target.model_dir,
+        prepared.input_paths[source],
+        path,
+        chunk_rows=chunk_rows,
+        keep_columns=spec.get("keep_columns"),
+        probabilities=bool(spec.get("probabilities", True)),
+        version_label=target.label,
+        cancelled=cancelled,
+        timeout_s=float(_setting("MODELWORKS_FLOW_STEP_TIMEOUT", 3600)),
+    )
+    how = f"alias {target.alias!r} → {target.label}" if target.alias else target.label
+    lines = [
+        f"Scored {result.rows:,} rows of {source!r} with model {how} in {result.seconds:.1f} s",
+        f"{output}: {result.rows:,} rows, {len(result.columns)} columns",
+    ]
+    missing = [c.name for c in expected if c.name not in result.columns]
+    if missing:
+        lines.append(f"Note: expected columns not written: {', '.join(missing)}")
+    details: dict[str, Any] = {"model_version_id": target.version_id, "model_version": target.label}
+    if spec.get("log_predictions", True):
+        logged = log_scored_rows(
+            recipe_id=prepared.recipe_id,
+            target=target,
+            input_path=prepared.input_paths[source],
+            output_path=path,
+            output_columns=result.columns,
+            chunk_rows=chunk_rows,
+        )
+        details["prediction_log"] = logged
+        lines.append(f"Logged {logged['rows']:,} predictions for monitoring ({logged['source']})")
+    return ExecutedStep(staged=staged, rows={output: result.rows}, log="\n".join(lines), details=details)
+
+
 def discard(staged: dict[str, StagedFile]) -> None:
     """Remove staged files that were not committed (leaving their context)."""
     for file in staged.values():
@@ -370,6 +449,11 @@ def register_outputs(
                             "build_id": build_id,
                             "fingerprint": prepared.fingerprint,
                             **({"engine": executed.engine} if executed.engine else {}),
+                            **(
+                                {"model_version_id": prepared.score.version_id}
+                                if prepared.score is not None
+                                else {}
+                            ),
                         },
                         actor=actor,
                         job=job,

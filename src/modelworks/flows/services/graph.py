@@ -72,6 +72,7 @@ class RecipeShape:
     inputs: tuple[Dataset, ...]
     outputs: tuple[Dataset | str, ...]
     output_settings: Mapping[str, Any] = field(default_factory=dict)
+    project_id: int | None = None  # score recipes resolve their model's alias in this project
 
     @property
     def key(self) -> str:
@@ -79,8 +80,14 @@ class RecipeShape:
 
     @property
     def fingerprint_spec(self) -> dict[str, Any]:
-        """The settings the build fingerprint covers (see :func:`fingerprint_spec`)."""
-        return fingerprint_spec(self.spec, self.output_settings)
+        """The settings the build fingerprint covers (see :func:`fingerprint_spec`); for a score
+        recipe also the model version its alias points at now (a promotion makes it out of date)."""
+        covered = fingerprint_spec(self.spec, self.output_settings)
+        if self.kind == RecipeKind.SCORE:
+            from modelworks.flows.services.scoring import MODEL_VERSION_KEY, resolved_version_id
+
+            covered[MODEL_VERSION_KEY] = resolved_version_id(self.project_id, self.spec)
+        return covered
 
     @property
     def output_names(self) -> tuple[str, ...]:
@@ -97,6 +104,7 @@ class RecipeShape:
             inputs=tuple(recipe.input_datasets),
             outputs=tuple(recipe.output_datasets),
             output_settings=recipe.output_settings(),
+            project_id=recipe.project_id,
         )
 
 
@@ -224,7 +232,9 @@ def propagate_schemas(
             for out in outputs:
                 result.schemas[out] = None
                 broken_by[out] = shape.name
-        elif shape.kind == RecipeKind.PYTHON:
+        elif shape.kind == RecipeKind.PYTHON or (
+            shape.kind == RecipeKind.SCORE and shape.key not in result.output_schemas
+        ):
             for out in outputs:
                 stored = datasets.get(out)
                 result.schemas[out] = version_columns(stored.current_version) if stored else None
@@ -273,11 +283,49 @@ def _check_shape(
         if shape.kind == RecipeKind.PYTHON:
             return None
         relations = input_relations(shape.inputs, columns)
+        if shape.kind == RecipeKind.SCORE:
+            result.output_schemas[shape.key] = _score_schemas(shape, spec, relations, datasets)
+            return None
         compiled = compile_recipe(shape.kind, spec, relations, list(shape.output_names), recipe=shape.name)
         result.output_schemas[shape.key] = dict(output_schemas(compiled, relations))
     except EngineError as exc:
         return problem(exc.code, exc.message, **_jsonable(exc.details))
     return None
+
+
+def _score_schemas(
+    shape: RecipeShape, spec: Mapping[str, Any], relations: Sequence[Any], datasets: Mapping[str, Dataset]
+) -> dict[str, tuple[Column, ...]]:
+    """A score recipe's output columns, from its input's columns and its model version (not loaded).
+
+    When the output's current version was scored by that same model version, its stored columns
+    are exact (e.g. the probability columns of a model whose classes are only known once loaded).
+    """
+    from modelworks.engine.recipes import score_output_columns
+    from modelworks.engine.recipes.score import check_score_inputs
+    from modelworks.flows.services.scoring import model_facts, resolve_score_version
+
+    check_score_inputs(relations, shape.output_names, recipe=shape.name)
+    project_id = shape.project_id if shape.project_id is not None else shape.inputs[0].project_id
+    version = resolve_score_version(project_id, spec, recipe=shape.name)
+    facts = model_facts(version)
+    derived = score_output_columns(spec, relations[0], facts, recipe=shape.name)
+    output = shape.outputs[0]
+    stored = datasets.get(dataset_key(output)) if isinstance(output, Dataset) else None
+    current = stored.current_version if stored is not None else None
+    if (
+        facts.classes is None
+        and spec.get("probabilities", True)
+        and current is not None
+        and (current.how_details or {}).get("model_version_id") == version.pk
+    ):
+        # Classes only known once the model is loaded: the last output of this version has them.
+        inputs = {c.name for c in relations[0].columns}
+        known = {c.name: c for c in version_columns(current) or ()}
+        probas = [c for name, c in known.items() if name.startswith("proba_") and name not in inputs]
+        head = [known.get(c.name, c) if i == len(derived) - 2 else c for i, c in enumerate(derived[:-1])]
+        derived = (*head, *probas, derived[-1])
+    return {shape.output_names[0]: derived}
 
 
 def input_relations(inputs: Sequence[Dataset], columns: Sequence[tuple[Column, ...]]) -> list[Any]:

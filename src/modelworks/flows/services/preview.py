@@ -117,6 +117,17 @@ def recipe_preview(target: Recipe | RecipeDraft, *, output: str | None = None, l
     virtual = virtual_keys(draft.project)
     if draft.kind == RecipeKind.PYTHON:
         return _preview_python(draft, chosen, limit, virtual)
+    if draft.kind == RecipeKind.SCORE:
+        # Loading a model may unpickle it, which the web server never does: builds run it in the worker.
+        raise ValidationError(
+            {
+                "kind": ValidationError(
+                    "Score recipes cannot be previewed: the model only runs in a build. Build the "
+                    "recipe, then look at its output dataset.",
+                    code="score",
+                )
+            }
+        )
     if any(str(d.pk) in virtual for d in draft.inputs):
         return _preview_through_virtual(draft, chosen, limit, virtual)
     paths, columns = _input_files(draft)

@@ -28,7 +28,7 @@ from modelworks.engine.automl.evaluation import METRICS
 from modelworks.engine.automl.search import run_search, split_rows
 from modelworks.lab.models import SessionStatus, TrainingSession
 from modelworks.lab.services import tracking
-from modelworks.lab.services.data import read_version
+from modelworks.lab.services.data import TrainingFrame, read_version
 from modelworks.lab.services.design import run_checks
 from modelworks.tracking.models import RunModelLink, RunStatus
 
@@ -132,7 +132,7 @@ class TrainingRun:
 
         started = time.monotonic()
         self.job.progress(1, f"Reading '{dataset.name}' version {version.number}")
-        data = read_version(version)
+        data = self.read_data(version)
         session.rows_total, session.rows_used = data.rows_total, data.rows_used
         self._save("rows_total", "rows_used")
         note = (
@@ -207,6 +207,10 @@ class TrainingRun:
         self._save_model(result, spec, data.frame, X_holdout, explanations, experiment)
         self._timed("save_s", started)
         self.job.progress(100, "Done")
+
+    def read_data(self, version: Any) -> TrainingFrame:
+        """The rows to train on (a ``TrainingFrame``); the retraining job leaves out its evaluation window."""
+        return read_version(version)
 
     # ----------------------------------------------------------------------------- search events
 

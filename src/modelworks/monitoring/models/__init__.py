@@ -2,4 +2,25 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from modelworks.monitoring.models.backtests import Backtest, BacktestStatus
+from modelworks.monitoring.models.monitors import (
+    Alert,
+    AlertStatus,
+    LabelsSource,
+    Metric,
+    Monitor,
+    MonitorPoint,
+    Window,
+)
+
+__all__ = [
+    "Alert",
+    "AlertStatus",
+    "Backtest",
+    "BacktestStatus",
+    "LabelsSource",
+    "Metric",
+    "Monitor",
+    "MonitorPoint",
+    "Window",
+]

@@ -7,6 +7,7 @@ from modelworks.registry.models.logged import (
     LoggedModelTag,
     new_model_id,
 )
+from modelworks.registry.models.promotion import PromotionRequest, PromotionStatus
 from modelworks.registry.models.registered import (
     AliasEvent,
     ModelAlias,
@@ -28,6 +29,8 @@ __all__ = [
     "ModelVersion",
     "ModelVersionStatus",
     "ModelVersionTag",
+    "PromotionRequest",
+    "PromotionStatus",
     "RegisteredModel",
     "RegisteredModelTag",
     "Stage",

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, RestrictedError
 
 from modelworks.core.audit import record
 from modelworks.registry.errors import (
     InvalidRegistryValueError,
     RegistryAlreadyExistsError,
+    RegistryInUseError,
     RegistryNotFoundError,
+    in_use_message,
 )
 from modelworks.registry.filters import (
     decode_page_token,
@@ -175,6 +177,7 @@ def update_registered_model(model: RegisteredModel, *, description: str | None) 
 
 
 @transaction.atomic
+@transaction.atomic
 def delete_registered_model(model: RegisteredModel, *, actor: Any, request: Any = None) -> None:
     """Delete a model with all its versions, tags and aliases (audited; the files stay with their runs)."""
     details = {
@@ -184,7 +187,10 @@ def delete_registered_model(model: RegisteredModel, *, actor: Any, request: Any 
     }
     project = model.project
     record("model.deleted", actor=actor, project=project, target=model, request=request, details=details)
-    model.delete()
+    try:
+        model.delete()
+    except RestrictedError as exc:  # the audit entry is undone with the transaction
+        raise RegistryInUseError(in_use_message(f"Model '{model.name}'", exc)) from None
 
 
 def set_registered_model_tag(model: RegisteredModel, key: Any, value: Any) -> None:

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, RestrictedError
 
 from modelworks.core.audit import record
-from modelworks.registry.errors import InvalidRegistryValueError, RegistryNotFoundError
+from modelworks.registry.errors import (
+    InvalidRegistryValueError,
+    RegistryInUseError,
+    RegistryNotFoundError,
+    in_use_message,
+)
 from modelworks.registry.filters import (
     decode_page_token,
     encode_page_token,
@@ -346,7 +351,12 @@ def delete_model_version(version: ModelVersion, *, actor: Any, request: Any = No
         request=request,
         details={"name": model.name, "version": version.version, "source": version.source[:300]},
     )
-    version.delete()
+    try:
+        version.delete()
+    except RestrictedError as exc:  # the whole transaction (alias history, audit entry) is undone
+        raise RegistryInUseError(
+            in_use_message(f"Version {version.version} of '{model.name}'", exc)
+        ) from None
     model.save(update_fields=["updated_at"])
 
 
@@ -424,8 +434,13 @@ def check_alias(alias: Any) -> str:
 
 
 @transaction.atomic
-def set_alias(version: ModelVersion, alias: str, *, actor: Any, request: Any = None) -> ModelAlias:
+def set_alias(
+    version: ModelVersion, alias: str, *, actor: Any, request: Any = None, reason: str = ""
+) -> ModelAlias:
     """Point ``alias`` of the version's model at ``version`` (creating or moving it), with history.
+
+    ``reason`` (e.g. "approved promotion #3", "rollback") is kept on the ``AliasEvent`` and in the
+    audit entry.
 
     Raises:
         InvalidRegistryValueError: the alias name is invalid.
@@ -451,14 +466,23 @@ def set_alias(version: ModelVersion, alias: str, *, actor: Any, request: Any = N
         to_version=version.version,
         actor=actor if signed_in else None,
         actor_name=actor.get_username() if signed_in else "",
+        reason=str(reason or "")[:200],
     )
+    details: dict[str, Any] = {
+        "name": model.name,
+        "alias": alias,
+        "from_version": before,
+        "to_version": version.version,
+    }
+    if reason:
+        details["reason"] = str(reason)[:200]
     record(
         "model.alias_set",
         actor=actor,
         project=model.project,
         target=version,
         request=request,
-        details={"name": model.name, "alias": alias, "from_version": before, "to_version": version.version},
+        details=details,
     )
     model.save(update_fields=["updated_at"])
     return existing

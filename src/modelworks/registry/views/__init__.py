@@ -1,6 +1,16 @@
 """Pages of the model registry (namespace ``registry``)."""
 
 from modelworks.registry.views.models import ModelListView, ModelView
+from modelworks.registry.views.promotions import (
+    ApprovalsView,
+    PromotionApproveView,
+    PromotionCancelView,
+    PromotionCreateView,
+    PromotionListView,
+    PromotionRejectView,
+    PromotionView,
+    RollbackView,
+)
 from modelworks.registry.views.versions import (
     AliasView,
     CardMarkdownView,
@@ -11,10 +21,18 @@ from modelworks.registry.views.versions import (
 
 __all__ = [
     "AliasView",
+    "ApprovalsView",
     "CardMarkdownView",
     "CompareView",
     "DeleteVersionView",
     "ModelListView",
     "ModelView",
+    "PromotionApproveView",
+    "PromotionCancelView",
+    "PromotionCreateView",
+    "PromotionListView",
+    "PromotionRejectView",
+    "PromotionView",
+    "RollbackView",
     "VersionView",
 ]

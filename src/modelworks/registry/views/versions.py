@@ -61,7 +61,15 @@ class DeleteVersionView(VersionPageView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         number = self.version.version
-        services.delete_model_version(self.version, actor=request.user, request=request)
+        try:
+            services.delete_model_version(self.version, actor=request.user, request=request)
+        except RegistryError as exc:
+            messages.error(request, exc.message)
+            return done(
+                request,
+                reverse("registry:version", args=[self.project.slug, self.model.pk, number]),
+                "",
+            )
         url = reverse("registry:model", args=[self.project.slug, self.model.pk])
         return done(request, url, f"Version {number} of “{self.model.name}” deleted.")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from modelworks.core.models import Project
 from modelworks.datasets.models import Dataset, DatasetVersion
-from modelworks.flows.models import Recipe, RecipeKind
+from modelworks.flows.models import RUN_ONLY_KINDS, Recipe
 from modelworks.flows.services import builds
 from modelworks.flows.services.graph import (
     RecipeShape,
@@ -40,7 +40,7 @@ def pipelined_flow(
     from modelworks.engine.flow import pipeline_flow
 
     graph = graph or flow_graph(project)
-    python = Recipe.objects.filter(project=project, kind=RecipeKind.PYTHON).values_list("pk", flat=True)
+    python = Recipe.objects.filter(project=project, kind__in=RUN_ONLY_KINDS).values_list("pk", flat=True)
     keys = virtual_keys(project) if virtual is None else virtual
     return pipeline_flow(graph, keys, run_only=[str(pk) for pk in python])
 
@@ -103,7 +103,7 @@ def pipelined_build_plan(
 
     graph = graph or flow_graph(project)
     shapes = recipe_shapes(project)
-    python = [s.key for s in shapes if s.kind == RecipeKind.PYTHON]
+    python = [s.key for s in shapes if s.kind in RUN_ONLY_KINDS]
     return plan_pipelined_build(
         graph,
         virtual=virtual_keys(project),

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from modelworks.core.models import Project
 from modelworks.datasets.models import Dataset
-from modelworks.flows.models import Recipe, RecipeKind, RecipeOutput
+from modelworks.flows.models import RUN_ONLY_KINDS, Recipe, RecipeKind, RecipeOutput
 
 __all__ = ["DONT_STORE", "check_virtual_outputs", "set_virtual_outputs", "virtual_keys"]
 
@@ -63,11 +63,12 @@ def check_virtual_outputs(
                     f"“{DONT_STORE}” or choose Modelworks storage."
                 }
             )
-    if kind == RecipeKind.PYTHON:
+    if kind in RUN_ONLY_KINDS:
+        what = "Python recipe" if kind == RecipeKind.PYTHON else "score recipe"
         if chosen:
             raise ValidationError(
                 {
-                    "outputs": f"A Python recipe's outputs are always stored: untick “{DONT_STORE}” on "
+                    "outputs": f"A {what}'s outputs are always stored: untick “{DONT_STORE}” on "
                     f"'{min(chosen)}'. Only visual and SQL recipes can be computed inside "
                     "the recipes that read them."
                 }
@@ -80,13 +81,13 @@ def check_virtual_outputs(
             raise ValidationError(
                 {
                     "inputs": f"'{found.dataset.name}' is not stored (it is computed on the fly by the "
-                    "recipes that read it) and a Python recipe reads stored files: untick "
+                    f"recipes that read it) and a {what} reads stored files: untick "
                     f"“{DONT_STORE}” on that output of recipe '{found.recipe.name}', or read another dataset."
                 }
             )
     existing = [o for o in outputs if isinstance(o, Dataset) and o.name in chosen]
     readers = Recipe.objects.filter(
-        project=project, kind=RecipeKind.PYTHON, input_links__dataset__in=existing
+        project=project, kind__in=RUN_ONLY_KINDS, input_links__dataset__in=existing
     ).prefetch_related("input_links__dataset")
     if recipe is not None:
         readers = readers.exclude(pk=recipe.pk)
@@ -95,7 +96,7 @@ def check_virtual_outputs(
         read = next(d.name for d in reader.input_datasets if d.name in chosen)
         raise ValidationError(
             {
-                "outputs": f"'{read}' is read by the Python recipe '{reader.name}', which reads stored "
+                "outputs": f"'{read}' is read by the {reader.get_kind_display()} recipe '{reader.name}', which reads stored "
                 f"files: it must be stored (untick “{DONT_STORE}”)."
             }
         )

@@ -145,6 +145,8 @@ def _pushdown(
     """(why not, the connection id it runs in, the input tables) for a step whose outputs are stored."""
     if recipe.kind == RecipeKind.PYTHON:
         return "Python recipes run in the sandbox", None, {}
+    if recipe.kind == RecipeKind.SCORE:
+        return "score recipes run a model, outside the database", None, {}
     all_outputs = [link.dataset.name for link in recipe.output_links.all()]
     if len(targets) != 1 or set(all_outputs) != set(outputs):
         return "its outputs are not all stored in the same connection", None, {}

@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
 from modelworks.engine.flow.errors import ExecutionError, StepCancelledError
 from modelworks.flows.services.pushdown.placement import StoredTable, Target
 
@@ -199,6 +197,8 @@ def drop_tables(tables: Iterator[StoredTable] | Sequence[StoredTable] | Any) -> 
 
 
 def _qualified(schema: str, table: str) -> str:
+    from sqlglot import exp
+
     return exp.table_(table, db=schema, quoted=True).sql(dialect="postgres")
 
 
@@ -222,6 +222,8 @@ def _rollback(con: Any) -> None:
 
 def _ensure_schemas(con: Any, target: Target, schemas: set[str], recipe: str) -> None:
     """Create each missing schema (checked first: CREATE SCHEMA needs a right an existing one does not)."""
+    from sqlglot import exp
+
     cursor = con.cursor()
     current = ""
     try:

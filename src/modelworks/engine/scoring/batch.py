@@ -1,0 +1,332 @@
+"""Batch scoring: score a Parquet file with a model in a child process, chunk by chunk.
+
+:func:`run_batch_scoring` starts ``python -m modelworks.engine.scoring.batch`` (the model is unpickled
+there, never in the caller), hands it a JSON request on stdin, and follows its progress lines on
+stdout. The child reads the input in chunks of ``chunk_rows`` rows (pyarrow), so memory stays bounded
+by one chunk, and writes the output Parquet to a temporary file next to ``output_path``, renamed into
+place only when every row is scored: a failed, cancelled or timed-out run leaves no partial output.
+
+Output columns: the kept input columns (all by default), ``prediction``, one ``proba_<class>`` per
+class for classifiers (class labels made safe: letters, digits and ``_``; made unique with ``_2``...),
+and ``model_version``. A name already taken by a kept input column gets a ``_2`` suffix too.
+
+Missing values: unlike a request body, a table is scored with its nulls (boosters and Lab pipelines
+handle missing values); types are still checked against the signature.
+
+Child protocol: one JSON object per stdout line: ``{"event": "progress", "fraction", "message"}``,
+then ``{"event": "done", "rows", "columns", "seconds"}`` or ``{"event": "error", "code", "message"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from modelworks.engine.scoring.errors import BatchScoringError, ScoringError, ScoringInputError
+
+__all__ = ["BatchScoringResult", "main", "output_names", "run_batch_scoring", "score_file"]
+
+_POLL_S = 0.1
+
+
+@dataclass
+class BatchScoringResult:
+    """A finished batch scoring run: rows written, output column names, wall time and the child's log."""
+
+    rows: int
+    columns: list[str]
+    seconds: float
+    log: list[str] = field(default_factory=list)
+
+
+def output_names(kept: Sequence[str], classes: Sequence[str] | None) -> tuple[str, list[str], str]:
+    """Names of ``prediction``, the ``proba_<class>`` columns and ``model_version``, safe and unique."""
+    taken = set(kept)
+
+    def unique(name: str) -> str:
+        candidate, n = name, 2
+        while candidate in taken:
+            candidate = f"{name}_{n}"
+            n += 1
+        taken.add(candidate)
+        return candidate
+
+    prediction = unique("prediction")
+    probas = [
+        unique("proba_" + (re.sub(r"[^0-9A-Za-z_]+", "_", str(c)).strip("_") or "class"))
+        for c in classes or ()
+    ]
+    return prediction, probas, unique("model_version")
+
+
+def run_batch_scoring(
+    model_dir: Path,
+    input_path: Path,
+    output_path: Path,
+    *,
+    chunk_rows: int = 50_000,
+    keep_columns: Sequence[str] | None = None,
+    probabilities: bool = True,
+    version_label: str = "",
+    progress: Callable[[float, str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    timeout_s: float = 3600.0,
+) -> BatchScoringResult:
+    """Score the Parquet file ``input_path`` with the model folder ``model_dir`` into ``output_path``.
+
+    Args:
+        model_dir: An MLflow model folder (see :meth:`ScoringModel.load`).
+        input_path: The Parquet file to score.
+        output_path: Where the output Parquet goes (written atomically; its folder is created).
+        chunk_rows: Rows read, scored and written at a time.
+        keep_columns: Input columns copied to the output (``None``: all of them).
+        probabilities: Add the ``proba_<class>`` columns for classifiers.
+        version_label: The ``model_version`` column's value (e.g. ``"churn/3"``).
+        progress: Called with (fraction done, message) after each chunk.
+        cancelled: Polled about every 0.1 s; when it returns True the child is killed.
+        timeout_s: Wall-clock limit; the child is killed when it is reached.
+
+    Returns:
+        The rows and columns written, the time taken and the child's log lines.
+
+    Raises:
+        BatchScoringError: The model or the input is unusable (message from the child), the run was
+            cancelled (``reason="cancelled"``) or timed out (``reason="timeout"``), or the child crashed.
+    """
+    if chunk_rows < 1:
+        raise BatchScoringError("chunk_rows must be at least 1.", reason="invalid")
+    output_path = Path(output_path)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    temp = output_path.with_name(f".{output_path.name}.{uuid.uuid4().hex}.tmp")
+    request = {
+        "model_dir": str(model_dir),
+        "input_path": str(input_path),
+        "output_path": str(output_path),
+        "temp_path": str(temp),
+        "chunk_rows": chunk_rows,
+        "keep_columns": list(keep_columns) if keep_columns is not None else None,
+        "probabilities": probabilities,
+        "version_label": version_label,
+    }
+    started = time.monotonic()
+    log: list[str] = []
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "modelworks.engine.scoring.batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert child.stdin is not None and child.stdout is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+        reader = threading.Thread(target=_pump, args=(child.stdout, lines), daemon=True)
+        reader.start()
+        try:
+            child.stdin.write(json.dumps(request).encode())
+            child.stdin.close()
+        except BrokenPipeError:
+            pass
+        final: dict[str, Any] | None = None
+        try:
+            while True:
+                try:
+                    line = lines.get(timeout=_POLL_S)
+                except queue.Empty:
+                    line = ""
+                if line is None:
+                    break
+                if line:
+                    event = _event(line)
+                    if event is None:
+                        log.append(line)
+                    elif event.get("event") == "progress":
+                        message = str(event.get("message", ""))
+                        log.append(message)
+                        if progress is not None:
+                            progress(float(event.get("fraction", 0.0)), message)
+                    elif event.get("event") in ("done", "error"):
+                        final = event
+                if cancelled is not None and cancelled():
+                    raise BatchScoringError(
+                        "Batch scoring was cancelled; no output was written.", reason="cancelled"
+                    )
+                if time.monotonic() - started > timeout_s:
+                    raise BatchScoringError(
+                        f"Batch scoring took longer than its time limit of {timeout_s:g} s and was stopped; "
+                        "no output was written. Raise the limit or score a smaller table.",
+                        reason="timeout",
+                    )
+            child.wait()
+        except BaseException:
+            _kill(child)
+            temp.unlink(missing_ok=True)
+            raise
+        finally:
+            reader.join(timeout=5)
+        if final is None or final.get("event") != "done":
+            temp.unlink(missing_ok=True)
+            if final is not None:
+                raise BatchScoringError(
+                    str(final.get("message")), reason=str(final.get("code", "failed")), log=log
+                )
+            errors.seek(0)
+            tail = errors.read()[-2000:].decode("utf-8", "replace").strip()
+            raise BatchScoringError(
+                f"The batch scoring process stopped unexpectedly (exit code {child.returncode})"
+                + (f": {tail.splitlines()[-1]}" if tail else "")
+                + ". Check that the model's libraries are installed and the machine has enough memory.",
+                reason="crashed",
+                stderr=tail,
+            )
+    return BatchScoringResult(int(final["rows"]), list(final["columns"]), time.monotonic() - started, log)
+
+
+def _pump(stream: IO[bytes], lines: queue.Queue[str | None]) -> None:
+    for raw in stream:
+        lines.put(raw.decode("utf-8", "replace").rstrip("\n"))
+    lines.put(None)
+
+
+def _event(line: str) -> dict[str, Any] | None:
+    if not line.startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _kill(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.kill()
+    child.wait()
+
+
+# ----------------------------------------------------------------------------------------------- child
+
+
+def score_file(request: dict[str, Any], emit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Do the work of the child process (also callable in-process by tests); returns the ``done`` event."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    from modelworks.engine.scoring.model import ScoringModel
+
+    started = time.monotonic()
+    model = ScoringModel.load(Path(request["model_dir"]))
+    try:
+        source = pq.ParquetFile(request["input_path"])
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise BatchScoringError(
+            f"The input {Path(request['input_path']).name!r} is not a readable Parquet file: {exc}",
+            reason="input",
+        ) from exc
+    names = source.schema_arrow.names
+    keep = request.get("keep_columns")
+    keep = list(names) if keep is None else list(keep)
+    unknown = [c for c in keep if c not in names]
+    if unknown:
+        raise BatchScoringError(
+            f"The column {unknown[0]!r} to keep is not in the input table (columns: {', '.join(names[:20])}).",
+            reason="input",
+        )
+    classes = model.classes if request.get("probabilities", True) else None
+    prediction_name, proba_names, version_name = output_names(keep, classes)
+    total = source.metadata.num_rows
+    temp = Path(request["temp_path"])
+    writer: Any = None
+    done = 0
+    emit({"event": "progress", "fraction": 0.0, "message": f"Scoring {total:,} rows with {model.name}"})
+    try:
+        for chunk in source.iter_batches(batch_size=int(request["chunk_rows"])):
+            table = pa.Table.from_batches([chunk])
+            try:
+                batch = model.batch_from_frame(table.to_pandas(), allow_missing=True)
+            except ScoringInputError as exc:
+                row = f" (row {done + exc.row + 1:,} of the table)" if exc.row is not None else ""
+                raise BatchScoringError(f"{exc.message}{row}", reason=exc.code) from exc
+            result = model.predict(batch)
+            arrays = {name: table.column(name) for name in keep}
+            arrays[prediction_name] = pa.array(result.predictions)
+            if classes is not None and result.probability_matrix is not None:
+                for j, name in enumerate(proba_names):
+                    arrays[name] = pa.array(result.probability_matrix[:, j], type=pa.float64())
+            arrays[version_name] = pa.array([request.get("version_label", "")] * len(table), type=pa.string())
+            out = pa.table(arrays)
+            if writer is None:
+                writer = pq.ParquetWriter(str(temp), out.schema)
+            else:
+                out = out.cast(writer.schema)
+            writer.write_table(out)
+            done += len(table)
+            emit(
+                {
+                    "event": "progress",
+                    "fraction": done / total if total else 1.0,
+                    "message": f"{done:,} of {total:,} rows scored",
+                }
+            )
+        if writer is None:  # an empty table: write the empty output with the right columns
+            empty = {name: pa.array([], type=source.schema_arrow.field(name).type) for name in keep}
+            empty[prediction_name] = pa.array([], type=pa.string())
+            for name in proba_names:
+                empty[name] = pa.array([], type=pa.float64())
+            empty[version_name] = pa.array([], type=pa.string())
+            writer = pq.ParquetWriter(str(temp), pa.table(empty).schema)
+            writer.write_table(pa.table(empty))
+        columns = list(writer.schema.names)
+        writer.close()
+        os.replace(temp, request["output_path"])
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        temp.unlink(missing_ok=True)
+        raise
+    return {"event": "done", "rows": done, "columns": columns, "seconds": time.monotonic() - started}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m modelworks.engine.scoring.batch [request-json]`` (else JSON on stdin)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+
+    def emit(event: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+
+    try:
+        request = json.loads(args[0] if args else sys.stdin.read())
+        emit(score_file(request, emit))
+    except BatchScoringError as exc:
+        emit({"event": "error", "code": exc.reason, "message": exc.message})
+        return 1
+    except ScoringError as exc:
+        emit({"event": "error", "code": exc.code, "message": exc.message})
+        return 1
+    except Exception as exc:  # report anything else as one line the parent can show
+        emit(
+            {
+                "event": "error",
+                "code": "failed",
+                "message": f"Batch scoring failed: {type(exc).__name__}: {exc}",
+            }
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
