@@ -21,7 +21,9 @@ concurrent caller, raw HTTP/1.1 over sockets (no client library in the way). Wor
 1. single-row requests (``dataframe_split``, a different row each time) at concurrency 1 and 16 for
    ``--seconds`` each: requests/s, p50 and p99 latency, errors;
 2. a 1,000-row request, sent ``--repeat`` times one after the other: median and p99 latency;
-3. in-process cost, for reference: the booster's own ``predict_proba`` for 1 and 1,000 rows (float64
+3. the servers' own CPU per request (user + system time of all their processes over each workload,
+   from ``/proc``): unlike latency, barely moved by other work on a loaded machine;
+4. in-process cost, for reference: the booster's own ``predict_proba`` for 1 and 1,000 rows (float64
    matrix), and ``orjson.loads`` of the 1,000-row body.
 
 Goals (issue 6): ≥ 20x MLflow's requests/s at concurrency 16; p99 < 5 ms at concurrency 1; the 1,000-row
@@ -304,23 +306,55 @@ def split_body(x: np.ndarray) -> bytes:
     )
 
 
+def server_cpu_seconds(group: int) -> float:
+    """CPU seconds (user + system, all threads) used so far by the live processes of a process group:
+    a server's own cost per request, which other work on a loaded machine barely changes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def run_workloads(
-    name: str, port: int, path: str, token: str | None, x: np.ndarray, args: argparse.Namespace
+    name: str,
+    port: int,
+    path: str,
+    token: str | None,
+    x: np.ndarray,
+    args: argparse.Namespace,
+    group: int | None = None,
 ) -> dict[str, Any]:
     singles = [request_bytes(path, split_body(x[i : i + 1]), token) for i in range(512)]
     large = [request_bytes(path, split_body(x[:1000]), token)]
     load(port, singles, concurrency=4, seconds=1.0)  # warm-up (connections, caches)
     result: dict[str, Any] = {}
+
+    def measured(requests: list[bytes], **kw: Any) -> dict[str, Any]:
+        before = server_cpu_seconds(group) if group is not None and sys.platform == "linux" else None
+        figures = load(port, requests, **kw)
+        if before is not None and group is not None and figures["requests"]:
+            used = server_cpu_seconds(group) - before
+            figures["cpu_ms_per_request"] = used / figures["requests"] * 1e3
+        return figures
+
     for concurrency in (1, 16):
-        result[f"c{concurrency}"] = load(port, singles, concurrency=concurrency, seconds=args.seconds)
+        result[f"c{concurrency}"] = measured(singles, concurrency=concurrency, seconds=args.seconds)
         print(f"  {name:<11} c={concurrency:<3} {_fmt(result[f'c{concurrency}'])}", flush=True)
-    result["large"] = load(port, large, concurrency=1, seconds=None, count=args.repeat)
+    result["large"] = measured(large, concurrency=1, seconds=None, count=args.repeat)
     print(f"  {name:<11} 1,000 rows {_fmt(result['large'])}", flush=True)
     return result
 
 
 def _fmt(r: dict[str, Any]) -> str:
     text = f"{r['rps']:9.0f} req/s  p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  ({r['requests']} requests"
+    if "cpu_ms_per_request" in r:
+        text += f", server CPU {r['cpu_ms_per_request']:.3f} ms/request"
     if r["errors"]:
         text += f", {r['errors']} ERRORS, first: {r['first_error']}"
     return text + ")"
@@ -403,7 +437,7 @@ def main() -> int:
             except OSError:
                 time.sleep(0.1)
         print("Raw limit (trivial server, shows what the load generator can do):", flush=True)
-        results["raw"] = run_workloads("raw", port, "/invocations", None, x, args)
+        results["raw"] = run_workloads("raw", port, "/invocations", None, x, args, raw.pid)
     finally:
         stop(raw)
 
@@ -419,7 +453,7 @@ def main() -> int:
     try:
         started = wait_http(f"http://127.0.0.1:{port}/health", mw, 60)
         print(f"Modelworks serve-models (ready in {started:.1f} s):", flush=True)
-        results["modelworks"] = run_workloads("modelworks", port, "/score/lgbm", token, x, args)
+        results["modelworks"] = run_workloads("modelworks", port, "/score/lgbm", token, x, args, mw.pid)
     finally:
         stop(mw)
 
@@ -452,7 +486,7 @@ def main() -> int:
         try:
             started = wait_http(f"http://127.0.0.1:{port}/ping", ml, 180)
             print(f"MLflow models serve -w 1 (ready in {started:.1f} s):", flush=True)
-            results["mlflow"] = run_workloads("mlflow", port, "/invocations", None, x, args)
+            results["mlflow"] = run_workloads("mlflow", port, "/invocations", None, x, args, ml.pid)
         finally:
             stop(ml)
 

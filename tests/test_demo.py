@@ -50,6 +50,23 @@ for name in ("flights_training", "flights_scoring", "delay_by_carrier_month"):
             f"SELECT month, count(*) FROM read_parquet('{path}') GROUP BY month").fetchall())
 facts["recipes"] = sorted(Recipe.objects.filter(project__slug="demo").values_list("name", "kind"))
 facts["builds"] = list(Build.objects.filter(project__slug="demo").order_by("pk").values_list("status", flat=True))
+from modelworks.deployments.models import Deployment
+from modelworks.monitoring.models import Alert, Backtest, Monitor, MonitorPoint
+from modelworks.registry.models import AliasEvent, ModelAlias, PromotionRequest
+from modelworks.engine.predictions import read_predictions
+from django.conf import settings
+recipe = Recipe.objects.filter(project__slug="demo", kind="score").first()
+facts["production"] = {
+    "deployments": sorted(Deployment.objects.values_list("name", flat=True)),
+    "monitors": Monitor.objects.count(),
+    "windows": sorted({str(p.window_start)[:7] for p in MonitorPoint.objects.all()}),
+    "alerts": Alert.objects.count(),
+    "backtests": list(Backtest.objects.values_list("status", flat=True)),
+    "champion": ModelAlias.objects.get(alias="champion").model_version.version,
+    "promotions": list(PromotionRequest.objects.values_list("status", flat=True)),
+    "alias_events": AliasEvent.objects.count(),
+    "logged": read_predictions(settings.MODELWORKS_PREDICTIONS_DIR, f"recipe-{recipe.pk}").num_rows if recipe else 0,
+}
 facts["scenarios"] = [
     (s.name, s.enabled, [t.cron for t in s.triggers.all()], [st.kind for st in s.steps.all()])
     for s in Scenario.objects.filter(project__slug="demo")
@@ -111,7 +128,7 @@ def _table_row(out: str, name: str) -> list[str]:
 
 def test_headless_demo_builds_the_flight_flow_and_is_idempotent(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    first = _cli(home, "demo", "--headless", "--timeout", "240")
+    first = _cli(home, "demo", "--headless", "--timeout", "1200")
     assert first.returncode == 0, first.stdout + first.stderr
     out = first.stdout
     assert "Created project 'demo'" in out
@@ -128,6 +145,16 @@ def test_headless_demo_builds_the_flight_flow_and_is_idempotent(tmp_path: Path) 
     assert re.search(r"Lab: best model \w+ after \d+ trials; registered as late-departures version 1", out), (
         out
     )
+    # The production part: scored, deployed, monitored, back-tested, retrained.
+    assert "Created recipe score_later_flights (score) with late-departures@champion" in out
+    assert re.search(r"Scored July-December with the champion \(build \d+\)", out), out
+    assert re.search(r"Deployed late-departures@champion at /score/late-departures .*: mwe_\S{20,}", out)
+    assert re.search(r"Monitor 'Late departures: scored flights': 6 monthly windows computed", out), out
+    assert "Back-test 'Champion month by month': done" in out
+    assert "Retraining: " in out
+    assert re.search(
+        r"Portfolio: use case 'Late departures' in production; realised value: 6 month\(s\) computed", out
+    ), out
     assert "Demo finished: everything succeeded." in out
 
     expected = _expected(tmp_path)
@@ -149,8 +176,8 @@ def test_headless_demo_builds_the_flight_flow_and_is_idempotent(tmp_path: Path) 
     assert datasets["flights_enriched"]["rows"] == expected["flights"]  # left joins keep every flight
     assert datasets["flights_features"]["rows"] == departed  # cancelled flights removed
     months = {name: {int(m): n for m, n in rows.items()} for name, rows in facts["months"].items()}
-    assert months["flights_training"] == {m: n for m, n in expected["departed"].items() if m <= 10}
-    assert months["flights_scoring"] == {m: n for m, n in expected["departed"].items() if m > 10}
+    assert months["flights_training"] == {m: n for m, n in expected["departed"].items() if m <= 6}
+    assert months["flights_scoring"] == {m: n for m, n in expected["departed"].items() if m > 6}
     assert datasets["delay_by_carrier_month"]["rows"] == expected["pairs"]
     assert facts["unnamed_carriers"] == 0
     for source in SOURCES:
@@ -161,8 +188,22 @@ def test_headless_demo_builds_the_flight_flow_and_is_idempotent(tmp_path: Path) 
         )
     assert datasets["flights_training"]["quality"] == "passed"
     assert datasets["flights_scoring"]["quality"] == "passed"
-    assert facts["recipes"] == sorted([r.name, r.kind] for r in RECIPES)
-    assert facts["builds"] == ["succeeded"]
+    assert facts["recipes"] == sorted(
+        [*([r.name, r.kind] for r in RECIPES), ["score_later_flights", "score"]]
+    )
+    # The flow, the scoring, and the scoring again after the retraining.
+    assert facts["builds"] == ["succeeded", "succeeded", "succeeded"]
+    production = facts["production"]
+    scored = sum(n for month, n in expected["departed"].items() if month > 6)
+    assert production["deployments"] == ["late-departures"] and production["monitors"] == 1
+    assert production["windows"] == ["2013-07", "2013-08", "2013-09", "2013-10", "2013-11", "2013-12"]
+    assert production["backtests"] == ["succeeded"]
+    # Each build logged every scored row (once with the first champion, once after the retraining).
+    assert production["logged"] in (scored, 2 * scored)
+    if production["promotions"] == ["approved"]:
+        assert production["champion"] == 2 and "Promotion request #" in out
+    else:  # the retrained model was not better on October-December: nothing promoted
+        assert production["promotions"] == [] and production["champion"] == 1
     assert facts["scenarios"] == [["Nightly rebuild", False, ["0 2 * * *"], ["build", "quality"]]]
 
     second = _cli(home, "demo", "--headless", "--timeout", "120")
@@ -180,7 +221,9 @@ def test_headless_demo_builds_the_flight_flow_and_is_idempotent(tmp_path: Path) 
     again = _facts(home)
     assert {name: d["versions"] for name, d in again["datasets"].items()} == {name: 1 for name in datasets}
     assert again["recipes"] == facts["recipes"] and len(again["scenarios"]) == 1
-    assert again["builds"] == ["succeeded", "succeeded"]
+    assert again["builds"] == ["succeeded", "succeeded", "succeeded", "succeeded"]
+    assert "Production demo: /score/late-departures exists already; nothing to do." in out
+    assert again["production"] == production
 
 
 # The package missing: found here, without importing it, and the demo says how to fix it.

@@ -273,15 +273,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _run_platform(host: str, port: int) -> int:
-    """Run the web server and one worker as child processes until Ctrl-C."""
+    """Run the web server, one worker and the scoring service (one process) as children until Ctrl-C."""
+    from django.conf import settings
+
     env = dict(os.environ)
     exe = [sys.executable, "-m", "modelworks.cli"]
+    scoring_port = int(settings.MODELWORKS_SERVING_PORT)
     procs = [
         subprocess.Popen([*exe, "worker"], env=env),
         subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=env),
+        subprocess.Popen(
+            [*exe, "serve-models", "--host", host, "--port", str(scoring_port), "--workers", "1"], env=env
+        ),
     ]
     print(
-        f"Modelworks is running on http://{host}:{port}/  (Ctrl-C stops the server and the worker)",
+        f"Modelworks is running on http://{host}:{port}/ and its scoring service on "
+        f"http://{host}:{scoring_port}/score/<deployment>  (Ctrl-C stops them all)",
         flush=True,
     )
 

@@ -19,6 +19,7 @@ from modelworks.core.api.errors import install_error_handlers
 from modelworks.datasets import api as datasets_api
 from modelworks.deployments import api as deployments_api
 from modelworks.flows import api as flows_api
+from modelworks.governance import api as governance_api
 from modelworks.lab import api as lab_api
 from modelworks.monitoring import api as monitoring_api
 from modelworks.scenarios import api as scenarios_api
@@ -55,4 +56,5 @@ api.add_router("", scenarios_api.router)
 api.add_router("", lab_api.router)
 api.add_router("", deployments_api.router)
 api.add_router("", monitoring_api.router)
+api.add_router("", governance_api.router)
 api.add_router("", fallback.router)  # last: any other path is a JSON 404

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("modelworks.lab.urls")),
     path("", include("modelworks.deployments.urls")),
     path("", include("modelworks.monitoring.urls")),
+    path("", include("modelworks.governance.urls")),
     path("", include("modelworks.core.urls")),
 ]

@@ -123,6 +123,10 @@ def run_demo_jobs(report: DemoReport, out: TextIO, timeout: float = 600) -> bool
 
             admin = User.objects.get(username=report.admin)
             ok = run_lab_demo_headless(report.flow.project, admin, out, deadline) and ok
+        if ok:
+            from modelworks.monitoring.demo import run_production_demo
+
+            ok = run_production_demo(report.flow.project, admin, out, deadline) and ok
     out.write(
         "Demo finished: " + ("everything succeeded.\n" if ok else "some jobs did not succeed (see above).\n")
     )

@@ -442,6 +442,30 @@ RECIPES: tuple[RecipeSpec, ...] = (
         },
         "Split by month: January-June to train models, July-December as later data to score and monitor.",
     ),
+    RecipeSpec(
+        "select_retraining_data",
+        "prepare",
+        ("flights_features",),
+        (
+            OutputSpec(
+                "flights_until_september",
+                "Flights of January to September 2013: what a retrained model learns from once the "
+                "labels of July to September have arrived.",
+                (*_NYC, "training"),
+            ),
+        ),
+        {
+            "steps": [
+                _step(
+                    "filter_formula",
+                    "Keep January to September: October to December stay unseen, to compare models on.",
+                    formula="month <= 9",
+                    action="keep",
+                )
+            ]
+        },
+        "Fresh training data for the retraining demo: January to September.",
+    ),
 )
 
 SCENARIO: dict[str, Any] = {

@@ -161,7 +161,10 @@ def complete_lab_demo_in_background(
                 if Job.objects.filter(pk=session.job_id, state__in=finished).exists():
                     break
                 time.sleep(2)
-            finish_lab_demo(session, actor, out)
+            if finish_lab_demo(session, actor, out):
+                from modelworks.monitoring.demo import run_production_demo, wait_for_worker
+
+                run_production_demo(project, actor, out, deadline, wait=wait_for_worker)
         except Exception as exc:  # a background thread must say why it stopped
             out.write(f"The Lab demo stopped: {type(exc).__name__}: {exc}\n")
         finally:

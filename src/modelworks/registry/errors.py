@@ -5,6 +5,7 @@ from __future__ import annotations
 
 __all__ = [
     "InvalidRegistryValueError",
+    "PromotionBlockedError",
     "RegistryAlreadyExistsError",
     "RegistryError",
     "RegistryInUseError",
@@ -31,6 +32,13 @@ class RegistryNotFoundError(RegistryError):
     """No such registered model, version, alias or logged model in this project."""
 
     mlflow_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class PromotionBlockedError(RegistryError):
+    """A gate (e.g. the governance sign-off) refuses to move this alias to this version yet; the
+    message says what is missing (which reviews) and where to get it."""
+
+    mlflow_code = "PERMISSION_DENIED"
 
 
 class RegistryInUseError(RegistryError):

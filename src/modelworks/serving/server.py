@@ -17,8 +17,13 @@ dies. It never loads a model and opens no database connection while workers run.
 3. serves HTTP until SIGTERM/SIGINT; then it stops accepting, finishes the requests in flight
    (up to ``graceful_seconds``), flushes the prediction log and exits.
 
-LightGBM and XGBoost use OpenMP threads; each worker uses one unless ``OMP_NUM_THREADS`` is set
-(scale with ``--workers``): a thread team costs more than it saves on requests of a few rows.
+OpenMP (LightGBM, XGBoost): the default is one thread per worker (``OMP_NUM_THREADS=1`` unless
+set), as the workers are the parallelism and a thread team costs more than it saves on requests of
+a few rows; LightGBM is told the thread count at each call, by batch size (one thread for small
+batches, more for batches of hundreds of rows, see ``engine.scoring.adapters.threads_for``).
+Idle OpenMP threads sleep at once (``OMP_WAIT_POLICY=PASSIVE`` unless set) instead of spinning for
+a while after each batch: on a machine with as many cores as workers, a spinning team of one
+worker would take the core another worker needs.
 """
 
 from __future__ import annotations
@@ -113,10 +118,10 @@ def serve(options: ServeOptions, provider_factory: Callable[[], RoutingProvider]
         f"Modelworks scoring service listening on http://{shown}:{port}/ with {options.workers} worker(s)",
         flush=True,
     )
-    # One OpenMP thread per worker unless told otherwise: the workers are the parallelism, and a
-    # booster's thread team costs milliseconds per request on a busy machine (its threads wait for
-    # cores) while one row takes microseconds on one thread.
+    # One OpenMP thread per worker unless told otherwise (see the module docstring); set before the
+    # libraries are preloaded, since the OpenMP runtime reads its environment when it is loaded.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -212,6 +217,9 @@ def run_worker(
     from modelworks.serving.metrics import ServingMetrics
     from modelworks.serving.predlog import PredictionLog
 
+    # The event loop shares the GIL with the threads of the prediction log, the reloads and large
+    # batches: let it take the GIL back within 1 ms (default 5 ms) when it has a request to serve.
+    sys.setswitchinterval(0.001)
     metrics = ServingMetrics(options.run_dir, slot)
     provider = provider_factory()
     router = Router(provider, metrics)

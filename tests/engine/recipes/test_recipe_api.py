@@ -26,7 +26,7 @@ from modelworks.engine.recipes import (
 def test_recipe_kinds_describe_every_kind() -> None:
     assert set(RECIPE_KINDS) == {
         "prepare", "join", "group", "window", "stack", "split", "sample", "sort", "distinct", "pivot", "top_n",
-        "sql", "python",
+        "sql", "python", "score",
     }  # fmt: skip
     assert RECIPE_KINDS["join"].min_inputs == 2 and RECIPE_KINDS["join"].max_inputs is None
     assert RECIPE_KINDS["split"].min_outputs == 2 and RECIPE_KINDS["split"].max_outputs is None

@@ -246,3 +246,52 @@ def test_bad_id_column(booster: ScoringModel) -> None:
     del rows[1]["row_id"]
     with pytest.raises(ScoringInputError, match="Row 1 has no value in the id column 'row_id'"):
         booster.parse(json.dumps(rows).encode(), max_rows=5, id_column="row_id")
+
+
+# The positional fast path of ``dataframe_split`` (rows straight into a matrix): same answers and the
+# same errors as the column-by-column path it falls back to.
+
+SPLIT_VARIANTS = {
+    "reordered columns": (list(reversed(FEATURES)), lambda r: [r[f] for f in reversed(FEATURES)]),
+    "extra text column": (["id", *FEATURES], lambda r: ["row", *(r[f] for f in FEATURES)]),
+    "whole numbers as integers": (FEATURES, lambda r: [int(r[f]) if r[f] == int(r[f]) else r[f] for f in FEATURES]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(SPLIT_VARIANTS))
+def test_split_variants_give_the_same_matrix_in_model_order(booster: ScoringModel, name: str) -> None:
+    columns, row = SPLIT_VARIANTS[name]
+    body = json.dumps({"dataframe_split": {"columns": columns, "data": [row(r) for r in ROWS]}}).encode()
+    batch = booster.parse(body, max_rows=10)
+    assert batch.matrix is not None and batch.matrix.flags.c_contiguous
+    np.testing.assert_array_equal(batch.matrix, EXPECTED)
+    assert batch.matrix_columns == tuple(FEATURES)
+    assert list(batch.frame.columns) == FEATURES
+
+
+def _split_with(row: int, column: str, value: object, columns: list[str] = FEATURES) -> bytes:
+    data = [[r.get(c, 0.0) for c in columns] for r in ROWS]
+    data[row][columns.index(column)] = value
+    return json.dumps({"dataframe_split": {"columns": columns, "data": data}}).encode()
+
+
+SPLIT_BAD = [
+    ("boolean", _split_with(1, "f3", True), "wrong_type", "Column 'f3' in row 1 is the boolean true"),
+    ("text", _split_with(2, "f0", "7"), "wrong_type", "Column 'f0' in row 2 is the text '7'"),
+    ("null", _split_with(0, "f1", None), "missing_value", "Column 'f1' is null in row 0"),
+    ("NaN", _split_with(1, "f5", float("nan")), "not_finite", "Column 'f5' in row 1 is NaN"),
+    ("integer beyond float64", _split_with(0, "f2", 10**400), "not_finite", "Column 'f2' in row 0 is a number too large"),
+    (
+        "misspelt column",
+        _split_with(0, "F4", 1.0, [*FEATURES[:4], "F4", FEATURES[5]]),
+        "missing_column",
+        "The required column 'f4' is missing.*did you mean 'F4'",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "body", "code", "message"), SPLIT_BAD, ids=[b[0] for b in SPLIT_BAD])
+def test_bad_split_bodies(booster: ScoringModel, name: str, body: bytes, code: str, message: str) -> None:
+    with pytest.raises(ScoringInputError, match=message) as caught:
+        booster.parse(body, max_rows=5)
+    assert caught.value.code == code

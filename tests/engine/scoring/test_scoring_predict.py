@@ -147,3 +147,25 @@ def test_explanations_not_asked(lgb_dir: Path) -> None:
     result = model.predict(model.parse(_body(numeric_table(2)[FEATURES]), max_rows=5))
     assert result.explanations is None
     assert set(result.to_rows()[0]) == {"prediction", "probabilities"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "cores", "threads"),
+    [
+        (1, 2, 1),
+        (300, 2, 1),
+        (511, 8, 1),
+        (512, 8, 2),
+        (1000, 2, 2),
+        (1000, 8, 3),
+        (100_000, 4, 4),
+        (0, 4, 1),
+    ],
+)
+def test_threads_follow_the_batch_size(
+    monkeypatch: pytest.MonkeyPatch, rows: int, cores: int, threads: int
+) -> None:
+    from modelworks.engine.scoring import adapters
+
+    monkeypatch.setattr(adapters, "_CORES", cores)
+    assert adapters.threads_for(rows) == threads

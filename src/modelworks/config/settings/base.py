@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dj_database_url
 
 from modelworks.config.env import load_config
@@ -35,6 +37,7 @@ INSTALLED_APPS = [
     "modelworks.lab",
     "modelworks.deployments",
     "modelworks.monitoring",
+    "modelworks.governance",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +148,7 @@ MODELWORKS_JOB_TYPES = {
     "lab.retrain": "modelworks.lab.retrain.RetrainModelJob",
     "monitoring.compute": "modelworks.monitoring.jobs.ComputeMonitorJob",
     "monitoring.backtest": "modelworks.monitoring.jobs.BacktestJob",
+    "governance.value": "modelworks.governance.jobs.ComputeValueJob",
 }
 # Functions every `modelworks worker` calls at most every MODELWORKS_PERIODIC_INTERVAL_SECONDS (no
 # arguments; several workers may call them at once, so each must be safe to run concurrently).
@@ -152,6 +156,7 @@ MODELWORKS_PERIODIC_TASKS = [
     "modelworks.scenarios.scheduler.tick",
     "modelworks.tracking.artifacts.services.sweep_stale_uploads",
     "modelworks.monitoring.services.scheduling.tick",
+    "modelworks.governance.services.value_schedule.tick",
 ]
 MODELWORKS_PERIODIC_INTERVAL_SECONDS = 20
 # Panels other apps add to a dataset's overview page (the datasets app imports none of them):
@@ -173,7 +178,21 @@ MODELWORKS_SCORING_MAX_ROWS = INSTANCE.scoring_max_rows
 MODELWORKS_SCORING_MAX_BODY_BYTES = INSTANCE.scoring_max_body_bytes
 MODELWORKS_SERVING_METRICS_TOKEN = INSTANCE.serving_metrics_token
 
-MODELWORKS_SCENARIO_JOB_TYPES: list[str] = ["lab.train", "lab.retrain", "monitoring.compute"]
+# Functions called before an alias of a registered model moves (registry.services.set_alias): each
+# may refuse the move (raise a RegistryError) or return a warning kept with it. The governance
+# sign-off adds its own here.
+# TrueType fonts of the AI Act PDF documents (default: DejaVu Sans found on the system).
+MODELWORKS_PDF_FONT = os.environ.get("MODELWORKS_PDF_FONT") or None
+MODELWORKS_PDF_FONT_BOLD = os.environ.get("MODELWORKS_PDF_FONT_BOLD") or None
+
+MODELWORKS_ALIAS_GATES: list[str] = ["modelworks.governance.services.signoff_gate.check_alias_move"]
+
+MODELWORKS_SCENARIO_JOB_TYPES: list[str] = [
+    "lab.train",
+    "lab.retrain",
+    "monitoring.compute",
+    "governance.value",
+]
 # A scenario run waits for the jobs its steps start. If such a job is still queued after this many
 # seconds (every worker slot is busy, e.g. with other scenario runs waiting too), the scenario's own
 # process runs it, so scenarios can never deadlock a small pool of workers.

@@ -21,6 +21,7 @@ from modelworks.core.testing.routes import Access, ApiRouteCase, PermissionWorld
 from modelworks.datasets.testing import dataset_args, rule_args
 from modelworks.deployments.testing import DEPLOYMENTS_API_ROUTES
 from modelworks.flows.testing import FLOWS_API_ROUTES
+from modelworks.governance.testing import GOVERNANCE_API_ROUTES
 from modelworks.lab.testing import LAB_API_ROUTES
 from modelworks.monitoring.testing import MONITORING_API_ROUTES
 from modelworks.scenarios.testing import SCENARIOS_API_ROUTES
@@ -213,6 +214,7 @@ API_ROUTES: list[ApiRouteCase] = [
     *LAB_API_ROUTES,
     *DEPLOYMENTS_API_ROUTES,
     *MONITORING_API_ROUTES,
+    *GOVERNANCE_API_ROUTES,
     ApiRouteCase("unknown_path", SIGNED_IN, lambda w: {"rest": "no/such/route"}, ok_status=404),
 ]
 

@@ -28,6 +28,7 @@ from modelworks.datasets.testing import (
 )
 from modelworks.deployments.testing import DEPLOYMENTS_PAGE_ROUTES
 from modelworks.flows.page_testing import FLOWS_PAGE_ROUTES
+from modelworks.governance.testing import GOVERNANCE_PAGE_ROUTES
 from modelworks.lab.testing import LAB_PAGE_ROUTES
 from modelworks.monitoring.testing import MONITORING_PAGE_ROUTES
 from modelworks.registry.testing import REGISTRY_PAGE_ROUTES
@@ -371,6 +372,7 @@ PAGE_ROUTES: list[PageRouteCase] = [
     *LAB_PAGE_ROUTES,
     *DEPLOYMENTS_PAGE_ROUTES,
     *MONITORING_PAGE_ROUTES,
+    *GOVERNANCE_PAGE_ROUTES,
 ]
 
 # Public on purpose, with the reason. Everything else needs a row above.

@@ -38,3 +38,14 @@ class NavigationMenu:
         if not self._signed_in:
             return False
         return self.user.is_superuser or Project.objects.with_role(self.user, Role.ADMIN).exists()
+
+    @cached_property
+    def portfolio_role(self) -> str:
+        """``lead``, ``viewer`` or "" (the governance portfolio's role; superusers are leads)."""
+        if not self._signed_in:
+            return ""
+        # Imported here: the navigation serves every app, and the governance app builds on core.
+        from modelworks.governance.services.access import portfolio_role
+
+        role = portfolio_role(self.user)
+        return str(role) if role else ""

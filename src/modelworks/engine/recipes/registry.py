@@ -342,6 +342,20 @@ RECIPE_KINDS: Mapping[str, RecipeKindInfo] = {
                 required=False,
                 default=True,
             ),
+            ParamSpec(
+                "id_column",
+                "column",
+                "Row identifier",
+                required=False,
+                help="Labels that arrive later are matched on it",
+            ),
+            ParamSpec(
+                "time_column",
+                "column",
+                "Time of each row",
+                required=False,
+                help="Monitoring windows follow it; empty: the build's time",
+            ),
         ),
     ),
 }

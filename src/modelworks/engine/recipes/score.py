@@ -1,8 +1,11 @@
 """The ``score`` recipe: score a dataset with a registered model (run, not compiled).
 
 Spec: ``{"model": "<registered model name>", "alias": "champion" | "", "version": int | null,
-"keep_columns": [...] | null (all), "probabilities": true, "log_predictions": true}``; exactly one
-of ``alias`` and ``version``. The platform resolves the alias to a version when a build starts
+"keep_columns": [...] | null (all), "probabilities": true, "log_predictions": true,
+"id_column": "<column>" | null, "time_column": "<column>" | null}``; exactly one of ``alias`` and
+``version``. ``id_column`` names the rows in the prediction log (so labels that arrive later can be
+matched to them; default: ``<build request>:<row number>``) and ``time_column`` dates them (so
+monitoring windows follow the data's own time; default: when the build ran). The platform resolves the alias to a version when a build starts
 (so a promotion makes the next build score again) and runs ``engine.scoring.run_batch_scoring``.
 
 :func:`score_output_columns` gives the output's columns before anything runs, from the input's
@@ -19,11 +22,19 @@ from typing import Any
 from modelworks.engine.errors import did_you_mean
 from modelworks.engine.recipes.types import Column, MissingColumnError, RecipeSpecError, Relation
 from modelworks.engine.recipes.visual.spec import SpecReader
-from modelworks.engine.scoring.batch import output_names
 
 __all__ = ["ModelFacts", "check_score_inputs", "normalize_score_spec", "score_output_columns"]
 
-SPEC_KEYS = ("model", "alias", "version", "keep_columns", "probabilities", "log_predictions")
+SPEC_KEYS = (
+    "model",
+    "alias",
+    "version",
+    "keep_columns",
+    "probabilities",
+    "log_predictions",
+    "id_column",
+    "time_column",
+)
 
 
 def normalize_score_spec(spec: Mapping[str, Any] | None, *, recipe: str) -> dict[str, Any]:
@@ -57,6 +68,12 @@ def normalize_score_spec(spec: Mapping[str, Any] | None, *, recipe: str) -> dict
         kept = list(reader.strings("keep_columns"))
         if len(set(kept)) != len(kept):
             raise reader.error("keep_columns", "names a column twice")
+    named: dict[str, str | None] = {}
+    for key in ("id_column", "time_column"):
+        value = reader.data.get(key) or None
+        if value is not None and not isinstance(value, str):
+            raise reader.error(key, f"must be a column name, not {value!r}")
+        named[key] = value.strip() if value else None
     return {
         "model": model,
         "alias": alias,
@@ -64,6 +81,7 @@ def normalize_score_spec(spec: Mapping[str, Any] | None, *, recipe: str) -> dict
         "keep_columns": kept,
         "probabilities": reader.boolean("probabilities", True),
         "log_predictions": reader.boolean("log_predictions", True),
+        **named,
     }
 
 
@@ -111,6 +129,12 @@ def score_output_columns(
     for name in kept:
         if name not in by_name:
             raise MissingColumnError.for_column(name, relation=source, recipe=recipe, where="columns to keep")
+    for key, where in (("id_column", "row identifier"), ("time_column", "time of each row")):
+        name = spec.get(key)
+        if name and name not in by_name:
+            raise MissingColumnError.for_column(name, relation=source, recipe=recipe, where=where)
+    from modelworks.engine.scoring.batch import output_names  # loads the scorer only when needed
+
     classes = model.classes if spec.get("probabilities", True) else None
     prediction, probas, version = output_names(kept, classes)
     return (

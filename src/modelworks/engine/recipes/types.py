@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-from sqlglot import exp
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from modelworks.engine.errors import EngineError, did_you_mean
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 __all__ = [
     "Column",

@@ -7,12 +7,15 @@ format with the trusted-type rule below), then the generic ``python_function`` t
 processes and their child processes load models, never the web server.
 
 The fast path: boosters and scikit-learn estimators on purely numeric columns are scored from a
-float64 NumPy matrix built straight from the parsed JSON, without pandas; pipelines with text, date or
-category columns get a typed DataFrame.
+float64 NumPy matrix built straight from the parsed JSON, without pandas (MLflow's
+``dataframe_split`` rows in one ``numpy.asarray`` call, records row by row); pipelines with text,
+date or category columns get a typed DataFrame. Any value that is not a plain finite number sends
+the body down the column-by-column path, which reports it exactly.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import warnings
@@ -68,19 +71,27 @@ class InputBatch:
     """Parsed, validated rows ready for :meth:`ScoringModel.predict`.
 
     ``columns`` holds each schema column typed (NumPy arrays for numbers and booleans, lists for text);
-    ``matrix`` the float64 matrix of the fast path (``None`` on the DataFrame path); ``frame`` builds a
-    typed pandas DataFrame on first use (the fast path never needs it, the prediction log may).
+    ``matrix`` the float64 matrix of the fast path (``None`` on the DataFrame path) and
+    ``matrix_columns`` the names of its columns, in order; ``frame`` builds a typed pandas DataFrame
+    on first use (the fast path never needs it).
     """
 
-    __slots__ = ("_frame", "columns", "ids", "matrix", "rows")
+    __slots__ = ("_frame", "columns", "ids", "matrix", "matrix_columns", "rows")
 
     def __init__(
-        self, columns: dict[str, Any], rows: int, *, ids: list[str] | None = None, matrix: Array | None = None
+        self,
+        columns: dict[str, Any],
+        rows: int,
+        *,
+        ids: list[str] | None = None,
+        matrix: Array | None = None,
+        matrix_columns: tuple[str, ...] | None = None,
     ) -> None:
         self.columns = columns
         self.rows = rows
         self.ids = ids
         self.matrix = matrix
+        self.matrix_columns = matrix_columns if matrix is not None else None
         self._frame: pd.DataFrame | None = None
 
     @property
@@ -270,9 +281,7 @@ class ScoringModel:
         if self._fast and not raw.from_csv and not id_column and schema is not None:
             matrix = self._fast_matrix(raw, None)
             if matrix is not None:
-                return InputBatch(
-                    dict(zip(self._order or (), matrix.T, strict=True)), raw.rows, matrix=matrix
-                )
+                return self._matrix_batch(matrix, raw.rows, None)
         columns = raw.columns
         if id_column and id_column in columns:
             id_values = columns[id_column]
@@ -285,9 +294,7 @@ class ScoringModel:
         if self._fast and not raw.from_csv:
             matrix = self._fast_matrix(raw, columns) if id_column else None
             if matrix is not None:
-                return InputBatch(
-                    dict(zip(self._order or (), matrix.T, strict=True)), raw.rows, ids=ids, matrix=matrix
-                )
+                return self._matrix_batch(matrix, raw.rows, ids)
         typed = {}
         for spec in schema.columns:
             found = columns.get(spec.name)
@@ -303,13 +310,21 @@ class ScoringModel:
             checked = replace(spec, required=False) if allow_missing else spec
             typed[spec.name] = _frame_ready(spec, typed_column(checked, values, from_csv=raw.from_csv))
         matrix = self._matrix_from(typed, raw.rows) if self._fast else None
-        return InputBatch(typed, raw.rows, ids=ids, matrix=matrix)
+        return InputBatch(typed, raw.rows, ids=ids, matrix=matrix, matrix_columns=self._order)
+
+    def _matrix_batch(self, matrix: Array, rows: int, ids: list[str] | None) -> InputBatch:
+        order = self._order or ()
+        return InputBatch(
+            dict(zip(order, matrix.T, strict=True)), rows, ids=ids, matrix=matrix, matrix_columns=order
+        )
 
     def _fast_matrix(self, raw: RawTable, columns: dict[str, list[Any]] | None) -> Array | None:
         """The float64 matrix in one NumPy call when every value is a plain number (else ``None``:
         the column-by-column path then finds and reports the bad value, or fills nulls)."""
         order = self._order
         assert order is not None
+        if raw.positional is not None and columns is None:
+            return _positional_matrix(raw.positional, raw.header, order)
         if raw.records is not None and columns is None:
             lists = [list(map(r.get, order)) for r in raw.records]  # absent keys give None: slow path
             transposed = False
@@ -322,7 +337,10 @@ class ScoringModel:
             transposed = True
         if not set(map(type, chain.from_iterable(lists))) <= _FLOATS:
             return None
-        matrix = np.asarray(lists, dtype=np.float64)
+        try:
+            matrix = np.asarray(lists, dtype=np.float64)
+        except OverflowError:  # an integer beyond float64: the column path says "not_finite"
+            return None
         if transposed:
             matrix = matrix.T
         if not np.isfinite(matrix).all():
@@ -363,7 +381,7 @@ class ScoringModel:
                 row, col = (int(v[0]) for v in np.nonzero(bad))
                 spec = ColumnSpec(order[col], "double", required=not allow_missing)
                 typed_column(spec, [float(matrix[row, col])])  # raises the right error
-            return InputBatch(dict(zip(order, matrix.T, strict=True)), len(frame), matrix=matrix)
+            return self._matrix_batch(matrix, len(frame), None)
         columns: dict[str, list[Any]] = {}
         wanted = self._wanted(id_column) or list(map(str, frame.columns))
         for name in wanted:
@@ -411,6 +429,27 @@ class ScoringModel:
 
 
 # ------------------------------------------------------------------------------------------- helpers
+
+
+def _positional_matrix(data: list[list[Any]], header: Sequence[str], order: Sequence[str]) -> Array | None:
+    """The float64 matrix of positional rows (``dataframe_split``) in ``order``, or ``None`` when a
+    column is missing or a value is not a plain finite number (the column path then reports it)."""
+    position = {c: j for j, c in enumerate(header)}
+    try:
+        index = [position[name] for name in order]
+    except KeyError:
+        return None
+    if not set(map(type, chain.from_iterable(data))) <= _FLOATS:
+        return None  # text in a column the model ignores also lands here: the column path is exact
+    try:
+        matrix = np.asarray(data, dtype=np.float64)
+    except OverflowError:  # an integer beyond float64: the column path says "not_finite"
+        return None
+    if index != list(range(matrix.shape[1])):
+        matrix = matrix[:, index]
+    if not np.isfinite(matrix).all():
+        return None
+    return np.ascontiguousarray(matrix)
 
 
 def _did_you_mean(name: str, given: list[str]) -> str:
@@ -608,10 +647,12 @@ def _zeros_body(order: Sequence[str]) -> bytes:
 def _plain_values(series: Any) -> list[Any]:
     """A DataFrame column as the JSON-like values a request body would hold (dates as ISO text)."""
     if series.dtype.kind == "M":
-        return [
-            None if v is None else v for v in series.map(lambda t: None if t != t else t.isoformat()).tolist()
-        ]
+        return [None if t is None or t != t else t.isoformat() for t in series.tolist()]
     if series.dtype.kind == "f":
         return [None if v != v else v for v in series.tolist()]
     values = series.astype(object).where(series.notna(), None).tolist()
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
+    # Dates and times held as objects (a Parquet date column) become ISO text too.
+    return [
+        v.item() if isinstance(v, np.generic) else v.isoformat() if isinstance(v, dt.date | dt.time) else v
+        for v in values
+    ]

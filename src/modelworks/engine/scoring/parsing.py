@@ -69,11 +69,12 @@ ABSENT: Any = _Absent()
 class RawTable:
     """The body as columns of Python values, before type checks.
 
-    For a list of records, ``columns`` is built on first use: the fast path reads ``records`` row by
-    row straight into a matrix instead.
+    For a list of records (``records``) or of positional rows named by ``header`` (``positional``,
+    MLflow's ``dataframe_split``), ``columns`` is built on first use: the fast path turns the rows
+    straight into a matrix instead.
     """
 
-    __slots__ = ("_columns", "from_csv", "given", "keys", "records", "rows")
+    __slots__ = ("_columns", "from_csv", "given", "header", "keys", "positional", "records", "rows")
 
     def __init__(
         self,
@@ -83,6 +84,8 @@ class RawTable:
         from_csv: bool = False,
         given: Callable[[], list[str]] | None = None,
         records: list[dict[str, Any]] | None = None,
+        positional: list[list[Any]] | None = None,
+        header: Sequence[str] = (),
         keys: Sequence[str] = (),
     ) -> None:
         self._columns = columns
@@ -91,13 +94,23 @@ class RawTable:
         #: Every column name the body gives (for "did you mean" hints; computed only on errors).
         self.given = given
         self.records = records
+        self.positional = positional
+        self.header = header
         self.keys = keys
 
     @property
     def columns(self) -> dict[str, list[Any]]:
         if self._columns is None:
-            records = self.records or []
-            self._columns = {k: [r.get(k, ABSENT) for r in records] for k in self.keys}
+            if self.positional is not None:
+                data = self.positional
+                position = {c: j for j, c in enumerate(self.header)}
+                self._columns = {
+                    k: [r[position[k]] for r in data] if k in position else [ABSENT] * len(data)
+                    for k in self.keys
+                }
+            else:
+                records = self.records or []
+                self._columns = {k: [r.get(k, ABSENT) for r in records] for k in self.keys}
         return self._columns
 
 
@@ -308,11 +321,13 @@ def _read_split(value: Any, *, wanted: Sequence[str] | None, max_rows: int) -> R
                 f"values but {width} columns are named; give one value per column.",
                 row=index,
             )
-    position = {c: j for j, c in enumerate(columns)}
-    keys = wanted if wanted is not None else columns
     return RawTable(
-        {k: [r[position[k]] for r in data] if k in position else [ABSENT] * len(data) for k in keys},
+        None,
         len(data),
+        positional=data,
+        header=columns,
+        keys=wanted if wanted is not None else columns,
+        given=lambda: list(columns),
     )
 
 
@@ -410,6 +425,8 @@ def typed_column(spec: ColumnSpec, values: list[Any], *, from_csv: bool = False)
         values = [v if v is ABSENT else _csv_value(spec, v) for v in values]
     kinds = set(map(type, values))
     if spec.numeric:
+        if int in kinds:
+            _check_float_range(spec, values)
         if kinds <= _NUMBER:
             array = np.asarray(values, dtype=np.float64)
             if spec.type in ("long", "integer"):
@@ -446,6 +463,22 @@ def typed_column(spec: ColumnSpec, values: list[Any], *, from_csv: bool = False)
         return [None if v is ABSENT else v for v in values]
     _refuse(spec, values, frozenset({str}))
     raise AssertionError("unreachable")
+
+
+def _check_float_range(spec: ColumnSpec, values: list[Any]) -> None:
+    """Refuse whole numbers beyond float64 (JSON allows any number of digits)."""
+    for index, value in enumerate(values):
+        if type(value) is int and not -_FLOAT_MAX <= value <= _FLOAT_MAX:
+            raise _fail(
+                "not_finite",
+                f"Column {spec.name!r} in row {index} is a number too large for the model (beyond "
+                "±1.8e308); send a finite value in range.",
+                column=spec.name,
+                row=index,
+            )
+
+
+_FLOAT_MAX = int(np.finfo(np.float64).max)
 
 
 def _check_absent(spec: ColumnSpec, values: list[Any]) -> None:

@@ -380,6 +380,8 @@ def _run_score(
             output_path=path,
             output_columns=result.columns,
             chunk_rows=chunk_rows,
+            id_column=spec.get("id_column"),
+            time_column=spec.get("time_column"),
         )
         details["prediction_log"] = logged
         lines.append(f"Logged {logged['rows']:,} predictions for monitoring ({logged['source']})")

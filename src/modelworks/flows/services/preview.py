@@ -288,7 +288,7 @@ def join_preview_report(draft: RecipeDraft) -> list[Any]:
     """
     from modelworks.engine.flow import count_unmatched_in_duckdb
     from modelworks.engine.recipes import normalize_spec
-    from modelworks.engine.recipes.preview import PREVIEW_TIMEOUT_S
+    from modelworks.engine.recipes.sampling import PREVIEW_TIMEOUT_S
     from modelworks.flows.services.graph import input_relations
     from modelworks.flows.services.join_report import is_join
 

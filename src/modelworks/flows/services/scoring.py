@@ -242,6 +242,22 @@ class _Scored:
     probabilities: list[dict[str, float]] | None
 
 
+def _row_times(values: Any, default: datetime) -> list[datetime]:
+    """Each row's time as an aware UTC datetime (dates at midnight UTC); missing ones: ``default``."""
+    import pandas as pd
+
+    stamps = pd.to_datetime(values, errors="coerce", utc=True)
+    return [default if pd.isna(t) else t.to_pydatetime() for t in stamps]
+
+
+def _runs(times: list[datetime]) -> list[tuple[datetime, list[int]]]:
+    """Row positions grouped by their time, in first-seen order: the log takes one time per append."""
+    groups: dict[datetime, list[int]] = {}
+    for i, t in enumerate(times):
+        groups.setdefault(t, []).append(i)
+    return list(groups.items())
+
+
 def log_scored_rows(
     *,
     recipe_id: int,
@@ -250,11 +266,16 @@ def log_scored_rows(
     output_path: Path,
     output_columns: list[str],
     chunk_rows: int = 50_000,
+    id_column: str | None = None,
+    time_column: str | None = None,
 ) -> dict[str, Any]:
     """Write the rows of a finished score step to the prediction log (source ``recipe-<id>``).
 
     The model's input columns are read from the input file and the predictions from the output file,
-    chunk by chunk in step (the scorer keeps the row order), so memory stays bounded.
+    chunk by chunk in step (the scorer keeps the row order), so memory stays bounded. With
+    ``id_column`` each row is logged under that column's value (labels are matched on it later), and
+    with ``time_column`` at that column's time (monitoring windows then follow the data's own time);
+    rows without a time are logged at the build's time.
 
     Returns:
         ``{"source", "request_id", "rows"}`` for the step's details.
@@ -276,13 +297,26 @@ def log_scored_rows(
     probas_here = [p for p in probas if p in output_set]
     classes = [c for c, p in zip(target.facts.classes or (), probas, strict=False) if p in output_set]
     wanted = [prediction, *probas_here]
+    extra = [c for c in (id_column, time_column) if c and c not in features]
     writer = PredictionLogWriter(
         Path(settings.MODELWORKS_PREDICTIONS_DIR), source, max_buffer_rows=max(chunk_rows, 1) * 4
     )
     stamp = datetime.now(UTC)
     written = 0
-    for inputs, outputs in _aligned_batches([input_path, output_path], [features, wanted], chunk_rows):
+    for inputs, outputs in _aligned_batches(
+        [input_path, output_path], [[*features, *extra], wanted], chunk_rows
+    ):
         frame = inputs.to_pandas()
+        row_ids = (
+            [
+                str(v) if v is not None else f"{request_id}:{written + i}"
+                for i, v in enumerate(frame[id_column])
+            ]
+            if id_column
+            else [f"{request_id}:{written + i}" for i in range(len(frame))]
+        )
+        times = _row_times(frame[time_column], stamp) if time_column else None
+        frame = frame[features]
         predictions = outputs.column(prediction).to_pylist()
         probabilities = None
         if probas_here and len(classes) == len(probas_here):
@@ -291,18 +325,23 @@ def log_scored_rows(
                 {c: float(v) for c, v in zip(classes, row, strict=True) if v is not None}
                 for row in zip(*matrix, strict=True)
             ]
-        writer.append(
-            request_id=request_id,
-            ts=stamp,
-            model_version_id=target.version_id,
-            model_version=target.label,
-            role="primary",
-            answered=True,
-            inputs=frame,
-            predictions=_Scored(predictions, probabilities),
-            row_ids=[f"{request_id}:{written + i}" for i in range(len(frame))],
-            latency_ms=None,
-        )
+        groups = [(stamp, list(range(len(frame))))] if times is None else _runs(times)
+        for ts, rows in groups:
+            writer.append(
+                request_id=request_id,
+                ts=ts,
+                model_version_id=target.version_id,
+                model_version=target.label,
+                role="primary",
+                answered=True,
+                inputs=frame.iloc[rows].reset_index(drop=True),
+                predictions=_Scored(
+                    [predictions[i] for i in rows],
+                    [probabilities[i] for i in rows] if probabilities is not None else None,
+                ),
+                row_ids=[row_ids[i] for i in rows],
+                latency_ms=None,
+            )
         written += len(frame)
     writer.close()
     return {"source": source, "request_id": request_id, "rows": written}

@@ -264,3 +264,40 @@ def test_an_input_lacking_a_model_column_names_the_column_and_the_recipe(
             outputs=["Scored thin"],
             spec={"model": "delays", "alias": "champion"},
         )
+
+
+def test_rows_are_logged_under_their_id_and_at_their_own_time(
+    project: Project, bob: User, versions: list[ModelVersion]
+) -> None:
+    dated = make_dataset(
+        project,
+        bob,
+        name="Dated flights",
+        content=b"flight,day,dep_delay,distance\nAF1,2013-07-01,5,900\nAF2,2013-08-15,-3,1200\n"
+        b"LH7,2013-07-01,45,700\nLH8,,28,650\n",
+    )
+    recipe = services.create_recipe(
+        project,
+        actor=bob,
+        name="Score dated flights",
+        kind="score",
+        inputs=[dated],
+        outputs=["Scored dated flights"],
+        spec={"model": "delays", "alias": "champion", "id_column": "flight", "time_column": "day"},
+    )
+    build = _build(project, bob)
+    assert build.status == BuildStatus.SUCCEEDED, build.steps.get().error
+    log = read_predictions(Path(project_settings().MODELWORKS_PREDICTIONS_DIR), f"recipe-{recipe.pk}")
+    rows = {r["row_id"]: r["ts"] for r in log.select(["row_id", "ts"]).to_pylist()}
+    assert set(rows) == {"AF1", "AF2", "LH7", "LH8"}
+    assert str(rows["AF1"])[:10] == str(rows["LH7"])[:10] == "2013-07-01"
+    assert str(rows["AF2"])[:10] == "2013-08-15"
+    assert str(rows["LH8"])[:4] != "2013"  # no time in the data: logged when the build ran
+
+
+def test_an_id_or_time_column_missing_from_the_input_is_refused(
+    project: Project, bob: User, flights: Dataset, versions: list[ModelVersion]
+) -> None:
+    with pytest.raises(ValidationError, match="uses column 'day', which input 'Flights' does not have"):
+        _recipe(project, bob, flights, time_column="day")
+    assert not Recipe.objects.filter(project=project).exists()

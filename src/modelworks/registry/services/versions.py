@@ -433,6 +433,19 @@ def check_alias(alias: Any) -> str:
     return alias
 
 
+def _run_alias_gates(version: ModelVersion, alias: str, actor: Any) -> list[str]:
+    """Call each ``MODELWORKS_ALIAS_GATES`` function; their warnings, in order (errors propagate)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    warnings: list[str] = []
+    for path in getattr(settings, "MODELWORKS_ALIAS_GATES", []) or []:
+        warning = import_string(path)(version, alias, actor=actor)
+        if warning:
+            warnings.append(str(warning))
+    return warnings
+
+
 @transaction.atomic
 def set_alias(
     version: ModelVersion, alias: str, *, actor: Any, request: Any = None, reason: str = ""
@@ -442,8 +455,14 @@ def set_alias(
     ``reason`` (e.g. "approved promotion #3", "rollback") is kept on the ``AliasEvent`` and in the
     audit entry.
 
+    Every function named by the ``MODELWORKS_ALIAS_GATES`` setting is called first, as
+    ``gate(version, alias, actor=actor)``: it raises a :class:`RegistryError` (e.g.
+    :class:`PromotionBlockedError`) to refuse the move, or returns a warning text that is kept with
+    the move (the governance sign-off uses this; the registry does not import it).
+
     Raises:
         InvalidRegistryValueError: the alias name is invalid.
+        PromotionBlockedError: a gate refused the move (e.g. sign-offs missing).
     """
     check_alias(alias)
     model = RegisteredModel.objects.select_for_update().get(pk=version.registered_model_id)
@@ -453,6 +472,9 @@ def set_alias(
     before = existing.model_version.version if existing is not None else None
     if existing is not None and existing.model_version_id == version.pk:
         return existing
+    warnings = _run_alias_gates(version, alias, actor)
+    if warnings:
+        reason = "; ".join([r for r in (str(reason or ""), *warnings) if r])
     if existing is None:
         existing = ModelAlias.objects.create(registered_model=model, alias=alias, model_version=version)
     else:

@@ -20,9 +20,9 @@ from typing import Literal
 from sqlglot import exp
 
 from modelworks.engine.duck import connect
-from modelworks.engine.recipes.preview import PreviewResult
 from modelworks.engine.recipes.python.limits import GIB, MIB, PythonLimits
 from modelworks.engine.recipes.python.runner import run_python_recipe
+from modelworks.engine.recipes.sampling import PreviewResult
 from modelworks.engine.recipes.schemas import logical_of
 from modelworks.engine.recipes.types import Column, RecipeError
 
