@@ -428,7 +428,7 @@ def dataset_labels_table(definition: ValueDefinition) -> pa.Table | None:
             f"CAST({quote_identifier(spec['label_column'])} AS VARCHAR) AS {LABEL_COLUMN} "
             "FROM read_parquet($1)"
         )
-        return con.execute(query, [path]).to_arrow_table()
+        return con.sql(query, params=[path]).to_arrow_table()
     finally:
         con.close()
 

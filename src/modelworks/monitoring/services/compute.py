@@ -57,15 +57,32 @@ def predictions_root() -> Path:
     return Path(settings.MODELWORKS_PREDICTIONS_DIR)
 
 
-def first_logged_day(source: str) -> datetime | None:
-    """Midnight (UTC) of the first day the prediction log of ``source`` has rows for, or None."""
+def logged_days(source: str) -> list[datetime]:
+    """Midnight (UTC) of each day the prediction log of ``source`` has rows for, in order."""
     from modelworks.engine.predictions.layout import list_days
 
-    days = list_days(predictions_root(), source)
-    if not days:
-        return None
-    first = min(days)
-    return datetime(first.year, first.month, first.day, tzinfo=UTC)
+    return sorted(datetime(d.year, d.month, d.day, tzinfo=UTC) for d in list_days(predictions_root(), source))
+
+
+def first_logged_day(source: str) -> datetime | None:
+    """Midnight (UTC) of the first day the prediction log of ``source`` has rows for, or None."""
+    days = logged_days(source)
+    return days[0] if days else None
+
+
+def _with_rows(
+    spans: list[tuple[datetime, datetime]], days: list[datetime]
+) -> list[tuple[datetime, datetime]]:
+    """The windows holding at least one logged day: a batch-scoring log dated by its data's own time
+    (say 2013) must not make a monitor compute every empty month up to today."""
+    from bisect import bisect_left
+
+    kept = []
+    for start, end in spans:
+        index = bisect_left(days, start)
+        if index < len(days) and days[index] < end:
+            kept.append((start, end))
+    return kept
 
 
 def feature_kinds(schema: Any, names: Sequence[str]) -> dict[str, str]:
@@ -117,15 +134,18 @@ def compute_monitor(
     now = _aware(now or timezone.now())
     context = resolve_context(monitor)
     result = ComputeResult()
-    first = first_logged_day(monitor.source_key)
-    if first is None:
+    days = logged_days(monitor.source_key)
+    if not days:
         result.message = "No predictions have been logged for this source yet."
         _finish(monitor, now, None)
         return result
+    first = days[0]
     start = first
     if monitor.computed_until is not None and not recompute:
         start = max(first, _aware(monitor.computed_until))
-    spans = [(_aware(s), _aware(e)) for s, e in cut_windows(_naive(start), _naive(now), monitor.window)]
+    spans = _with_rows(
+        [(_aware(s), _aware(e)) for s, e in cut_windows(_naive(start), _naive(now), monitor.window)], days
+    )
     if not spans:
         result.message = "Nothing new to compute."
         _finish(monitor, now, monitor.computed_until)
