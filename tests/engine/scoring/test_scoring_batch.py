@@ -10,8 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from scoring_tables import FEATURES, flights_table, numeric_table
 
-from conftest import FEATURES, flights_table, numeric_table
 from modelworks.engine.scoring import BatchScoringError, run_batch_scoring
 from modelworks.engine.scoring.batch import output_names
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from scoring_tables import FEATURES
 
-from conftest import FEATURES
 from modelworks.engine.scoring import ColumnSpec, ModelLoadError, ScoringModel
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scoring_tables import FEATURES
 
-from conftest import FEATURES
 from modelworks.engine.scoring import ScoringInputError, ScoringModel
 
 ROWS = [{f: float(i + j) / 10 for j, f in enumerate(FEATURES)} for i in range(3)]

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scoring_tables import FEATURES, flights_table, numeric_table
 
-from conftest import FEATURES, flights_table, numeric_table
 from modelworks.engine.scoring import ScoringModel
 
 
