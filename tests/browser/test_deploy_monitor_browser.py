@@ -84,6 +84,11 @@ def flash(page: Any, text: str) -> None:
     page.locator("#messages .alert", has_text=text).wait_for()
 
 
+def drift_row(panel: Any, feature: str) -> Any:
+    """The row of ``feature`` in the window's per-feature drift table."""
+    return panel.locator("tbody tr").filter(has=panel.get_by_role("rowheader", name=feature, exact=True))
+
+
 def main_nav(page: Any, name: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
 
@@ -161,7 +166,7 @@ def test_a_monitor_shows_its_charts_and_an_alert_is_acknowledged(
     main_nav(page, "Monitoring")
     page.wait_for_url(f"**/projects/{PROJECT}/monitoring/")
     row = page.locator("tbody tr", has_text="Lateness")
-    assert "lateness-api" in row.inner_text() or "lateness" in row.inner_text()
+    assert "Deployment lateness-api" in row.inner_text() and "Needs attention" in row.inner_text()
     row.get_by_role("link", name="Lateness").click()
     page.wait_for_url(f"**/monitoring/monitors/{world['monitor']}/")
 
@@ -177,9 +182,9 @@ def test_a_monitor_shows_its_charts_and_an_alert_is_acknowledged(
     # One window at a time: the latest (drifted) one first, then the first day, swapped in place.
     panel = page.locator("#window-panel")
     assert "2024-03-05" in panel.inner_text()
-    drifted = panel.locator("tbody tr", has_text="city")
-    assert "Chi" in drifted.inner_text() or "chi" in drifted.inner_text()
-    assert "yes" in panel.locator("tbody tr", has_text="x").first.inner_text()
+    city, x = (drift_row(panel, feature) for feature in ("city", "x"))
+    assert "Chi-squared" in city.inner_text() and city.inner_text().rstrip().endswith("yes")
+    assert "Kolmogorov" in x.inner_text() and x.inner_text().rstrip().endswith("yes")
     assert panel.get_by_text("worse than allowed").is_visible()
     page.evaluate("window.__mwSamePage = true")
     page.get_by_label("Window starting").select_option("2024-03-04")
@@ -187,6 +192,7 @@ def test_a_monitor_shows_its_charts_and_an_alert_is_acknowledged(
     htmx_settled(page)
     assert page.evaluate("window.__mwSamePage === true")  # swapped in place, not reloaded
     assert "300 rows scored" in panel.inner_text()
+    assert drift_row(panel, "x").inner_text().rstrip().endswith("no")
     assert panel.get_by_text("worse than allowed").count() == 0
     shot(page, "monitor-detail")
 

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["modelworks.core.testing.fixtures", "modelworks.registry.tests.fixtures"]
-
 
 @pytest.fixture
 def registered(project: Any, bob: Any, artifacts_dir: Path, sklearn_model_folder: Path) -> Any:

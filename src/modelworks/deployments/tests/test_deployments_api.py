@@ -15,6 +15,9 @@ from modelworks.core.testing.client import expect, expect_error
 from modelworks.deployments import runtime
 from modelworks.deployments.models import hash_endpoint_token
 
+# Fixtures (pytest takes pytest_plugins only in test modules and the top-level conftest).
+pytest_plugins = ["modelworks.core.testing.fixtures", "modelworks.registry.tests.fixtures"]
+
 pytestmark = pytest.mark.django_db
 
 BASE = "/projects/flight-delays/deployments"

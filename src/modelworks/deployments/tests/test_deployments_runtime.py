@@ -15,6 +15,9 @@ from modelworks.deployments import runtime, services
 from modelworks.deployments.models import Deployment, EndpointToken, hash_endpoint_token
 from modelworks.deployments.services import TargetSpec
 
+# Fixtures (pytest takes pytest_plugins only in test modules and the top-level conftest).
+pytest_plugins = ["modelworks.core.testing.fixtures", "modelworks.registry.tests.fixtures"]
+
 pytestmark = pytest.mark.django_db
 
 

@@ -13,6 +13,9 @@ from modelworks.deployments import services
 from modelworks.deployments.models import Deployment, EndpointToken, Feedback, hash_endpoint_token
 from modelworks.deployments.services import TargetSpec
 
+# Fixtures (pytest takes pytest_plugins only in test modules and the top-level conftest).
+pytest_plugins = ["modelworks.core.testing.fixtures", "modelworks.registry.tests.fixtures"]
+
 pytestmark = pytest.mark.django_db
 
 CHAMPION = TargetSpec(model="late-departures", alias="champion")

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["modelworks.core.testing.fixtures"]
-
 
 @pytest.fixture(autouse=True)
 def monitoring_settings(settings: Any, tmp_path: Path) -> Path:

@@ -16,6 +16,9 @@ from modelworks.monitoring import services
 from modelworks.monitoring.models import Backtest, BacktestStatus
 from modelworks.registry.tests.fixtures import write_sklearn_model
 
+# Fixtures (pytest takes pytest_plugins only in test modules and the top-level conftest).
+pytest_plugins = ["modelworks.core.testing.fixtures"]
+
 
 @pytest.fixture(scope="module")
 def iris_model(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -18,6 +18,9 @@ from modelworks.monitoring.services.scheduling import tick
 from modelworks.monitoring.tests.helpers import DAY1, DAY2, World, make_world, write_day
 from modelworks.scenarios.tests.servers import hook_server
 
+# Fixtures (pytest takes pytest_plugins only in test modules and the top-level conftest).
+pytest_plugins = ["modelworks.core.testing.fixtures"]
+
 NOW = datetime(2024, 3, 5, 18, 0, tzinfo=UTC)
 
 
