@@ -64,9 +64,7 @@ print(json.dumps({"model": first.registered_model_id, "monitor": monitor.pk, "al
 
 @pytest.fixture(scope="module")
 def world(instance: LiveInstance) -> dict[str, Any]:
-    code = (
-        SETUP.replace("@PASSWORD@", ADMIN_PASSWORD).replace("@PROJECT@", PROJECT).replace("@MODEL@", MODEL)
-    )
+    code = SETUP.replace("@PASSWORD@", ADMIN_PASSWORD).replace("@PROJECT@", PROJECT).replace("@MODEL@", MODEL)
     made = dict(json.loads(instance.shell(code).strip().splitlines()[-1]))
     assert made["alerts"] >= 2, made  # the drifted day crossed several limits
     return made
@@ -86,7 +84,7 @@ def flash(page: Any, text: str) -> None:
 
 def drift_row(panel: Any, feature: str) -> Any:
     """The row of ``feature`` in the window's per-feature drift table."""
-    return panel.locator("tbody tr").filter(has=panel.get_by_role("rowheader", name=feature, exact=True))
+    return panel.locator("tbody tr").filter(has=panel.page.get_by_role("rowheader", name=feature, exact=True))
 
 
 def main_nav(page: Any, name: str) -> None:

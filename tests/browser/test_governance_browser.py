@@ -69,9 +69,7 @@ print(json.dumps({"model": first.registered_model_id, "crew": crew.slug}))
 
 @pytest.fixture(scope="module")
 def world(instance: LiveInstance) -> dict[str, Any]:
-    code = (
-        SETUP.replace("@PASSWORD@", ADMIN_PASSWORD).replace("@PROJECT@", PROJECT).replace("@MODEL@", MODEL)
-    )
+    code = SETUP.replace("@PASSWORD@", ADMIN_PASSWORD).replace("@PROJECT@", PROJECT).replace("@MODEL@", MODEL)
     return dict(json.loads(instance.shell(code).strip().splitlines()[-1]))
 
 
@@ -217,7 +215,9 @@ def test_the_control_tower_shows_the_figures_and_exports_the_portfolio(
     with page.expect_download() as info:
         page.get_by_role("link", name="Export the portfolio (CSV)").click()
     download = info.value
-    assert download.suggested_filename.startswith("portfolio-") and download.suggested_filename.endswith(".csv")
+    assert download.suggested_filename.startswith("portfolio-") and download.suggested_filename.endswith(
+        ".csv"
+    )
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))

@@ -102,6 +102,11 @@ class BuildFlowJob(BaseJob):
         build = self.build
         build.status, build.error, build.ended_at = status, error[:5000], timezone.now()
         build.save(update_fields=["status", "error", "ended_at", "updated_at"])
+        unfinished = (StepStatus.PENDING, StepStatus.RUNNING)
+        steps = getattr(self, "steps", None)
+        if status == BuildStatus.SUCCEEDED and steps is not None:
+            if not any(s.status in unfinished for s in steps.values()):
+                return  # every step recorded its outcome: no row is left to close
         leftover = StepStatus.CANCELLED if status == BuildStatus.CANCELLED else StepStatus.FAILED
         build.steps.filter(status__in=[StepStatus.PENDING, StepStatus.RUNNING]).update(
             status=leftover, error=error[:2000] or "The build ended before this step finished."
@@ -129,9 +134,8 @@ class BuildFlowJob(BaseJob):
         build.plan = plan_summary(plan, labels)
         build.save(update_fields=["plan", "updated_at"])
         recipes = {str(r.pk): r for r in Recipe.objects.filter(project=project).with_links()}
-        self.steps: dict[str, BuildStep] = {}
-        for position, planned in enumerate(plan.steps):
-            self.steps[planned.recipe_id] = BuildStep.objects.create(
+        planned_rows = [
+            BuildStep(
                 build=build,
                 recipe=recipes[planned.recipe_id],
                 recipe_name=planned.name,
@@ -139,8 +143,10 @@ class BuildFlowJob(BaseJob):
                 reason=planned.reason,
                 fingerprint=planned.fingerprint or "",
             )
-        for offset, skipped in enumerate(plan.skipped):
-            BuildStep.objects.create(
+            for position, planned in enumerate(plan.steps)
+        ]
+        skipped_rows = [
+            BuildStep(
                 build=build,
                 recipe=recipes.get(skipped.recipe_id),
                 recipe_name=skipped.name,
@@ -149,6 +155,13 @@ class BuildFlowJob(BaseJob):
                 reason=skipped.reason,
                 fingerprint=skipped.fingerprint or "",
             )
+            for offset, skipped in enumerate(plan.skipped)
+        ]
+        # One insert for every step (the database gives back their ids: the job updates them).
+        BuildStep.objects.bulk_create([*planned_rows, *skipped_rows])
+        self.steps: dict[str, BuildStep] = {
+            planned.recipe_id: row for planned, row in zip(plan.steps, planned_rows, strict=True)
+        }
         if not plan.steps:
             self._finish(BuildStatus.SUCCEEDED)
             self._report(100, "Everything is up to date")
@@ -177,7 +190,9 @@ class BuildFlowJob(BaseJob):
         )
         for step_outcome in outcome.steps:
             self._record_outcome(step_outcome)
-        failed = [s for s in build.steps.all() if s.status == StepStatus.FAILED]
+        # Only this build writes its steps: their rows in memory are what the database holds.
+        ran = sorted(self.steps.values(), key=lambda s: s.position)
+        failed = [s for s in ran if s.status == StepStatus.FAILED]
         if failed:
             first = failed[0]
             message = f"Recipe '{first.recipe_name}' failed: {first.error}"
@@ -193,7 +208,7 @@ class BuildFlowJob(BaseJob):
             "status": "succeeded",
             "ran": len(plan.steps),
             "up_to_date": len(plan.skipped),
-            "rows": {s.recipe_name: s.rows for s in build.steps.filter(status=StepStatus.SUCCEEDED)},
+            "rows": {s.recipe_name: s.rows for s in ran if s.status == StepStatus.SUCCEEDED},
         }
 
     # ------------------------------------------------------------------- runner callbacks (job thread)
@@ -300,10 +315,10 @@ class BuildFlowJob(BaseJob):
             )
             self.log(f"Step '{recipe.name}': {self.register_errors[recipe_id]}", "ERROR")
             return
-        step.output_versions.set(versions)
+        step.output_versions.add(*versions)  # a new step: nothing to remove first
         for version in versions:
+            # ``run_quality`` sets the verdict on this very object: nothing to read back.
             run = run_quality(version, trigger="version_created", actor=self.job.created_by, job=self.job)
-            version.refresh_from_db(fields=["usable", "quality_status"])
             if run is not None and not version.usable:
                 self.blocked_outputs[version.dataset_id] = (
                     f"input '{version.dataset.name}' is at version {version.number}, which this build wrote "

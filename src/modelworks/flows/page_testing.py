@@ -132,6 +132,14 @@ FLOWS_PAGE_ROUTES: list[PageRouteCase] = [
         data=lambda w: {"confirm": "yes"},
         ok_statuses=REDIRECTED,
     ),
+    # The Score editor's alias and version choices of a model (a fragment of the registry's listing)
+    PageRouteCase(
+        "flows:score_model_choices",
+        READER,
+        _flow,
+        data=lambda w: {"spec.model": "delays", "inputs": str(world_dataset(w).pk)},
+        headers=HTMX,
+    ),
     # Importing a bundle from the project settings page (without a file: back with a message)
     PageRouteCase(
         "flows:bundle_import",

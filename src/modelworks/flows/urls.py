@@ -7,6 +7,7 @@ from django.urls import path
 from modelworks.flows import views
 from modelworks.flows.views.bundles import BundleImportView
 from modelworks.flows.views.history import RecipeHistoryView, RecipeRevertView
+from modelworks.flows.views.score import ScoreModelChoicesView
 
 app_name = "flows"
 
@@ -31,5 +32,6 @@ urlpatterns = [
     path(_R + "delete/", views.RecipeDeleteView.as_view(), name="recipe_delete"),
     path(_R + "history/", RecipeHistoryView.as_view(), name="recipe_history"),
     path(_R + "history/<int:number>/revert/", RecipeRevertView.as_view(), name="recipe_revert"),
+    path(_F + "score/model-choices/", ScoreModelChoicesView.as_view(), name="score_model_choices"),
     path(_F + "import/", BundleImportView.as_view(), name="bundle_import"),
 ]

@@ -116,15 +116,20 @@ def upsert_dataset(project: Project, ref: DatasetRef, cache: NodeCache | None = 
     """The project's node for ``ref``, created or updated with what the ref knows.
 
     With a ``cache``, a ref equal to one already written through it (facets aside) is not written
-    again: a batch of reports naming the same datasets writes each node once.
+    again: a batch of reports naming the same datasets writes each node once. A node the ref does not
+    change is not written at all.
     """
     if cache is not None and ref in cache:
         return cache[ref]
     _check_name("namespace", ref.namespace)
     _check_name("name", ref.name)
-    dataset_id = _link_internal_dataset(project, ref)
     node = None
-    if dataset_id is not None:
+    if ref.dataset_id is not None:
+        # A node already linked to the dataset proves it is one of the project's (a link is only
+        # made after the check of ``_link_internal_dataset``): one query instead of two.
+        node = LineageDataset.objects.filter(project=project, dataset_id=ref.dataset_id).first()
+    dataset_id = ref.dataset_id if node is not None else _link_internal_dataset(project, ref)
+    if node is None and dataset_id is not None and ref.dataset_id is None:
         node = LineageDataset.objects.filter(project=project, dataset_id=dataset_id).first()
     if node is None:
         node, _ = LineageDataset.objects.get_or_create(
@@ -132,6 +137,7 @@ def upsert_dataset(project: Project, ref: DatasetRef, cache: NodeCache | None = 
             key=node_key(ref.namespace, ref.name),
             defaults={"namespace": ref.namespace, "name": ref.name},
         )
+    before = _node_state(node)
     if dataset_id is not None and node.dataset_id is None:
         node.dataset_id = dataset_id
     if ref.columns is not None:
@@ -147,10 +153,16 @@ def upsert_dataset(project: Project, ref: DatasetRef, cache: NodeCache | None = 
     if ref.source_uri:
         node.source_uri = ref.source_uri
     node.facets = _merge_facets(node.facets, ref.facets)
-    node.save()
+    if _node_state(node) != before:
+        node.save()
     if cache is not None:
         cache[ref] = node
     return node
+
+
+def _node_state(node: LineageDataset) -> tuple[Any, ...]:
+    # Every change above assigns a new value, so the old values compared here stay as they were.
+    return (node.dataset_id, node.columns, node.description, node.source_name, node.source_uri, node.facets)
 
 
 def upsert_job(project: Project, spec: JobSpec) -> LineageJob:
@@ -162,12 +174,15 @@ def upsert_job(project: Project, spec: JobSpec) -> LineageJob:
         key=node_key(spec.namespace, spec.name),
         defaults={"namespace": spec.namespace, "name": spec.name, "kind": spec.kind},
     )
-    for attr in ("description", "sql", "sql_dialect", "job_type"):
+    fields = ("description", "sql", "sql_dialect", "job_type", "facets")
+    before = tuple(getattr(job, attr) for attr in fields)
+    for attr in fields[:-1]:
         value = getattr(spec, attr)
         if value is not None:
             setattr(job, attr, value)
     job.facets = _merge_facets(job.facets, spec.facets)
-    job.save()
+    if tuple(getattr(job, attr) for attr in fields) != before:  # a job reported as it was: no write
+        job.save()
     return job
 
 
@@ -209,13 +224,34 @@ def _link(
     nodes: Iterable[tuple[LineageDataset, dict[str, Any]]],
     direction: EdgeDirection,
 ) -> None:
-    for node, facets in nodes:
-        edge, created = LineageEdge.objects.get_or_create(
-            project=project, job=job, run=run, dataset=node, direction=direction, defaults={"facets": facets}
+    """Edges between ``job`` (its ``run``) and each node: one query for those already there, one
+    insert for the others (a node named twice gets one edge, with both facets merged)."""
+    nodes = list(nodes)
+    if not nodes:
+        return
+    existing = {
+        edge.dataset_id: edge
+        for edge in LineageEdge.objects.filter(
+            project=project, job=job, run=run, direction=direction, dataset__in=[n.pk for n, _ in nodes]
         )
-        if not created and facets:
+    }
+    new: dict[int, LineageEdge] = {}
+    changed: dict[int, LineageEdge] = {}
+    for node, facets in nodes:
+        edge = existing.get(node.pk) or new.get(node.pk)
+        if edge is None:
+            new[node.pk] = LineageEdge(
+                project=project, job=job, run=run, dataset=node, direction=direction, facets=facets
+            )
+        elif facets:
             edge.facets = _merge_facets(edge.facets, facets)
-            edge.save(update_fields=["facets", "updated_at"])
+            if node.pk in existing:
+                changed[node.pk] = edge
+    # A report of the same run arriving at the same moment may have written an edge meanwhile:
+    # it is the same edge, so a conflict is skipped rather than failing the report.
+    LineageEdge.objects.bulk_create(new.values(), ignore_conflicts=True)
+    for edge in changed.values():
+        edge.save(update_fields=["facets", "updated_at"])
 
 
 def _replace_column_edges(

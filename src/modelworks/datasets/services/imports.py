@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from modelworks.connections.models import Connection, ConnectionKind
 from modelworks.core import audit
@@ -351,7 +352,10 @@ def create_version(
                 usable=not blocking,
             )
             if not created:
-                dataset.save(update_fields=["updated_at"])
+                # An update, not ``save()``: the new version's ``post_save`` has just re-indexed the
+                # dataset for the catalog; saving the dataset would index it a second time.
+                dataset.updated_at = timezone.now()
+                Dataset.objects.filter(pk=dataset.pk).update(updated_at=dataset.updated_at)
             audit.record(
                 "dataset.version_created",
                 actor=actor,

@@ -22,6 +22,7 @@ from modelworks.core.models import Project
 from modelworks.datasets.models import Dataset
 from modelworks.flows.forms.kinds import KindChoice, processor_choice
 from modelworks.flows.forms.params import default_values, read_params
+from modelworks.flows.forms.score import TARGET_FIELD, decode_target, default_target, project_models
 from modelworks.flows.models import Recipe
 from modelworks.flows.services.pushdown import OutputChoice, OutputStorage, storage_choices
 
@@ -42,6 +43,7 @@ OUTPUT_SUFFIXES: Mapping[str, str] = {
     "top_n": "top",
     "sql": "sql",
     "python": "py",
+    "score": "scored",
 }
 
 _MAX_STEPS = 200
@@ -134,7 +136,24 @@ class EditorState:
         state.project = project
         if kind.code_param is not None:
             state.settings.setdefault(kind.code_param.name, "")
+        if kind.kind == "score":
+            state._choose_only_model(project)
         return state
+
+    def _choose_only_model(self, project: Project) -> None:
+        """A new Score recipe in a project with one registered model scores with that model, following
+        its champion alias (or what :func:`~modelworks.flows.forms.score.default_target` picks)."""
+        models = project_models(project)
+        if len(models) != 1:
+            return
+        self.settings["model"] = models[0].name
+        self.set_target(default_target(models[0]))
+
+    def set_target(self, target: str) -> None:
+        """Set a Score recipe's ``alias`` or ``version`` from a ``spec.target`` value."""
+        alias, version = decode_target(target)
+        self.settings["alias"] = alias
+        self.settings["version"] = version
 
     @classmethod
     def of(cls, recipe: Recipe, kind: KindChoice) -> EditorState:
@@ -184,6 +203,8 @@ class EditorState:
             )
         if kind.kind == "prepare":
             state.steps = _read_steps(data, op)
+        if kind.kind == "score" and TARGET_FIELD in data:
+            state.set_target(str(data.get(TARGET_FIELD, "")))
         state._apply(op)
         return state
 

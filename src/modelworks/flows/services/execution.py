@@ -434,14 +434,9 @@ def register_outputs(
                     source=SourceInfo(format="parquet", byte_size=stored.size),
                     timings={"total": round(executed.seconds, 3)},
                 )
-                current = Dataset.objects.filter(pk=dataset.pk).first()
-                if current is None:
-                    raise ValidationError(
-                        f"Output '{dataset.name}' of recipe '{prepared.name}' was deleted during the build."
-                    )
                 table = executed.stored.get(dataset.name)  # push-down: its new database table
-                versions.append(
-                    create_version(
+                try:
+                    version = create_version(
                         project=project,
                         info=info,
                         how=SourceKind.RECIPE,
@@ -459,10 +454,14 @@ def register_outputs(
                         },
                         actor=actor,
                         job=job,
-                        dataset=current,
+                        dataset=dataset,  # read again there, locked
                         location=table.location() if table is not None else None,
                     )
-                )
+                except Dataset.DoesNotExist:
+                    raise ValidationError(
+                        f"Output '{dataset.name}' of recipe '{prepared.name}' was deleted during the build."
+                    ) from None
+                versions.append(version)
     except BaseException:
         for object_id in committed:
             store.delete(object_id)

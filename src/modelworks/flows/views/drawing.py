@@ -14,7 +14,7 @@ from typing import Any
 from django.urls import reverse
 
 from modelworks.flows.forms.kinds import KIND_ICONS
-from modelworks.flows.models import RecipeKind
+from modelworks.flows.models import Recipe, RecipeKind
 from modelworks.flows.services import DatasetState
 
 __all__ = ["STATES", "Drawing", "DrawnEdge", "DrawnNode", "draw_flow"]
@@ -172,6 +172,19 @@ def _rows_text(rows: int | None, version: int | None) -> str:
     return f"v{version} · {count}"
 
 
+def _score_details(slug: str, ids: list[int]) -> dict[int, str]:
+    """What each score recipe scores with, as its node's detail ("Scores with delays@champion")."""
+    if not ids:
+        return {}
+    details = {}
+    for pk, spec in Recipe.objects.filter(project__slug=slug, pk__in=ids).values_list("id", "spec"):
+        spec = spec if isinstance(spec, Mapping) else {}
+        model, alias, version = spec.get("model") or "?", spec.get("alias"), spec.get("version")
+        what = f"{model}@{alias}" if alias else f"{model} v{version}" if version else str(model)
+        details[pk] = _short(f"Scores with {what}", 40)
+    return details
+
+
 def draw_flow(state: Any, slug: str) -> Drawing:
     """The drawing of ``state`` (a ``flows.services.FlowState``) for project ``slug``."""
     layout = state.layout
@@ -179,6 +192,7 @@ def draw_flow(state: Any, slug: str) -> Drawing:
     recipes = {row["node"]: row for row in state.recipes}
     dataset_state = {row["id"]: row["state"] for row in state.datasets}
     drawing = Drawing(width=float(layout.get("width", 0)), height=float(layout.get("height", 0)))
+    scored = _score_details(slug, [row["id"] for row in state.recipes if row["kind"] == "score"])
     for node in layout.get("nodes", []):
         nid = node["id"]
         box = {k: round(float(node[k]), 1) for k in ("x", "y", "width", "height")}
@@ -218,7 +232,7 @@ def draw_flow(state: Any, slug: str) -> Drawing:
                     state=st,
                     state_label=STATES.get(st, (st, ""))[0],
                     url=reverse("flows:recipe", args=[slug, row["id"]]),
-                    detail=f"{label} recipe",
+                    detail=scored.get(row["id"]) or f"{label} recipe",
                     icon=KIND_ICONS.get(kind, "◆"),
                     recipe_kind=kind,
                     recipe_kind_label=label,

@@ -133,6 +133,11 @@ class EditorMixin:
         }
         if kind.kind == "prepare":
             context.update(self._prepare_context(state, inputs, columns))
+        elif kind.kind == "score":
+            from modelworks.flows.views.score import score_editor_context
+
+            context.update(score_editor_context(state, inputs, columns, choices, errors))
+            context["score_choices_url"] = reverse("flows:score_model_choices", args=[project.slug])
         else:
             context["fields"] = param_fields(
                 kind.other_params, state.settings, "spec", columns=choices, datalist="cols-inputs"
@@ -251,6 +256,10 @@ class PreviewView(EditorOperationView):
         }
         if not inputs:
             context["message"] = "Choose the input dataset to see a preview."
+        elif kind.kind == "score":
+            from modelworks.flows.views.score import score_preview_context
+
+            context.update(score_preview_context(state, inputs))
         else:
             context.update(self._run(self.draft(state, inputs, output_names), chosen))
             if kind.kind == "prepare":

@@ -16,6 +16,7 @@ from modelworks.flows import services
 from modelworks.flows.forms.editor import EditorState
 from modelworks.flows.forms.kinds import kind_choice, processor_choice
 from modelworks.flows.forms.params import display_value
+from modelworks.flows.forms.score import TARGET_SETTINGS as SCORE_PICKED
 from modelworks.flows.models import BuildStep
 from modelworks.flows.models.recipes import DEFAULT_STORAGE_SCHEMA
 from modelworks.flows.services import pipeline
@@ -79,7 +80,11 @@ class RecipeView(RecipePageView):
         code = kind.code_param if kind else None
         sql: list[tuple[str, str]] = []
         sql_error = ""
-        if recipe.kind != "python":
+        if recipe.kind == "score":
+            from modelworks.flows.views.score import score_summary
+
+            context["score"] = score_summary(recipe)
+        elif recipe.kind != "python":
             try:
                 sql = services.recipe_sql(recipe)
             except ValidationError as exc:
@@ -92,7 +97,12 @@ class RecipeView(RecipePageView):
             output_rows=[(link.dataset, storage_label(link)) for link in links],
             freshness=freshness,
             prepare_steps=steps,
-            settings_rows=_settings_rows(kind.other_params, spec) if kind and not code else [],
+            settings_rows=_settings_rows(
+                [p for p in kind.other_params if recipe.kind != "score" or p.name not in SCORE_PICKED],
+                spec,
+            )
+            if kind and not code
+            else [],
             code=str(spec.get(code.name, "")) if code else "",
             compiled=sql,
             compiled_error=sql_error,

@@ -59,6 +59,18 @@ def _fmt(value: float | None) -> str:
 def alert_message(monitor: Monitor, point: MonitorPoint) -> str:
     """A sentence saying what crossed which limit, and what to do about it."""
     metric = Metric(point.metric)
+    if metric in (Metric.DATA_DRIFT, Metric.PREDICTION_DRIFT) and point.p_value is not None:
+        from modelworks.engine.monitoring import P_VALUE_TESTS
+
+        if point.test in P_VALUE_TESTS:  # decided on the p-value: say that one
+            subject = f"Input '{point.feature}'" if metric == Metric.DATA_DRIFT else "Predictions"
+            what = (
+                f"{subject} drifted ({point.test} p-value = {_fmt(point.p_value)}, drift below "
+                f"{_fmt(point.threshold)})"
+            )
+            return (
+                f"{monitor.name}: {what} in the window from {point.window_start:%Y-%m-%d}. {_ADVICE[metric]}"
+            )
     if metric == Metric.DATA_DRIFT:
         what = f"Input '{point.feature}' drifted ({point.test} = {_fmt(point.value)}, limit {_fmt(point.threshold)})"
     elif metric == Metric.DRIFT_SHARE:

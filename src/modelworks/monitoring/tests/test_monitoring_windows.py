@@ -30,3 +30,40 @@ def test_windows_without_rows_are_skipped(project: Project, bob: User) -> None:
     # Nothing new: a second run computes nothing, and the finished windows are kept.
     again = services.compute_monitor(monitor, now=datetime(2026, 11, 28, tzinfo=UTC))
     assert again.windows == 0 and MonitorPoint.objects.filter(monitor=monitor).count() > 0
+
+
+def test_p_value_tests_are_charted_and_told_by_their_p_value(project: Project, bob: User) -> None:
+    from modelworks.monitoring.models import Metric
+    from modelworks.monitoring.services.alerts import alert_message
+    from modelworks.monitoring.views.monitors import _series
+
+    world = make_world(project, bob)
+    monitor = services.create_monitor(world.project, actor=bob, name="Small", deployment=world.deployment)
+    start = datetime(2024, 3, 4, tzinfo=UTC)
+    ks = MonitorPoint(
+        monitor=monitor,
+        window_start=start,
+        window_end=start,
+        metric=Metric.DATA_DRIFT,
+        feature="city",
+        test="chisquare",
+        value=None,  # an infinite statistic (a category the reference never had) is stored as null
+        p_value=0.0,
+        threshold=0.05,
+        breached=True,
+    )
+    assert _series([ks]) == [(start, 0.0, 0.05, True)]
+    message = alert_message(monitor, ks)
+    assert "Input 'city' drifted (chisquare p-value = 0, drift below 0.05)" in message
+    distance = MonitorPoint(
+        monitor=monitor,
+        window_start=start,
+        window_end=start,
+        metric=Metric.DATA_DRIFT,
+        feature="x",
+        test="wasserstein",
+        value=0.31,
+        threshold=0.1,
+        breached=True,
+    )
+    assert _series([distance]) == [(start, 0.31, 0.1, True)]

@@ -201,7 +201,21 @@ def _pick(text: str, starts: list[datetime]) -> datetime | None:
     return starts[0] if starts else None
 
 
+def _uses_p_value(points: list[MonitorPoint]) -> bool:
+    """KS, chi-squared and z decide on the p-value (drift below the limit): chart the p-value then,
+    since the statistic itself cannot be compared with that limit."""
+    from modelworks.engine.monitoring import P_VALUE_TESTS
+
+    return (
+        bool(points)
+        and all(p.test in P_VALUE_TESTS for p in points if p.test)
+        and any(p.test for p in points)
+    )
+
+
 def _series(points: list[MonitorPoint]) -> list[tuple[datetime, float | None, float | None, bool]]:
+    if _uses_p_value(points):
+        return [(p.window_start, p.p_value, p.threshold, p.breached) for p in points]
     return [(p.window_start, p.value, p.threshold, p.breached) for p in points]
 
 
@@ -226,6 +240,8 @@ def _charts(points: list[MonitorPoint]) -> list[dict[str, Any]]:
         label = Metric(metric).label
         title = " · ".join(x for x in (label, feature, test.replace("_", " ")) if x)
         tests = sorted({p.test for p in series if p.test})
+        if _uses_p_value(series):
+            tests = [f"{', '.join(tests)} p-value (drift below the limit)"]
         charts.append(
             {
                 "metric": metric,
