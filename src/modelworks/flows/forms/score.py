@@ -258,9 +258,7 @@ def check_score(
 
     relation = Relation(input_name, tuple(input_columns), exp.table_(input_name or "input", quoted=True))
     try:
-        found.columns = score_output_columns(
-            normalized, relation, model_facts(found.version), recipe=recipe
-        )
+        found.columns = score_output_columns(normalized, relation, model_facts(found.version), recipe=recipe)
     except MissingColumnError as exc:
         column = exc.details.get("column")
         place = "target"  # a column the model version needs (the details name the model)

@@ -19,18 +19,20 @@ from modelworks.datasets.models import Dataset
 from modelworks.datasets.testing import make_dataset
 from modelworks.flows.forms.score import decode_target, encode_target
 from modelworks.flows.models import Recipe
-from modelworks.flows.tests.test_score_recipe import (  # noqa: F401 - fixtures shared with the build tests
-    flights,
-    fresh_home,
-    model_folders,
-    versions,
-)
+from modelworks.flows.tests import test_score_recipe as shared
 from modelworks.registry.models import ModelVersion
 from modelworks.registry.services import register_version, set_alias
 
 pytest_plugins = ["modelworks.core.testing.fixtures"]
 
 HTMX = {"HX-Request": "true"}
+
+# The build tests' fixtures: a fresh home, two real registered versions of 'delays' (champion on
+# version 1) and the flights dataset they score.
+fresh_home = shared.fresh_home
+model_folders = shared.model_folders
+versions = shared.versions
+flights = shared.flights
 
 
 def _client(user: User) -> Client:
@@ -100,7 +102,7 @@ def test_the_new_form_picks_the_only_model_its_champion_and_the_input_columns(
     model = versions[0].registered_model
     assert f'href="{reverse("registry:version", args=[project.slug, model.pk, 1])}">delays v1</a> now' in page
     assert reverse("registry:model", args=[project.slug, model.pk]) in page
-    assert "needs the columns <span class=\"mono\">dep_delay, distance</span>" in page
+    assert 'needs the columns <span class="mono">dep_delay, distance</span>' in page
     # Row identifier and time: selects of the input's columns, none chosen.
     columns = [value for value, _, _ in _options(page, "f-spec-id-column")]
     assert columns == ["", "flight", "dep_delay", "distance"]
@@ -159,7 +161,7 @@ def test_the_form_round_trip_saves_and_edits_the_chosen_version_and_columns(
     assert f'Alias “champion”: now <a href="{version_url}">v1</a>' in page
     assert f'<a href="{reverse("registry:model", args=[project.slug, model.pk])}">delays</a>' in page
     assert "delays@champion → v1</strong> in a separate process" in page
-    assert f"source <span class=\"mono\">recipe-{recipe.pk}</span>" in page
+    assert f'source <span class="mono">recipe-{recipe.pk}</span>' in page
     assert "SQL it runs" not in page
     # A promotion shows at once.
     set_alias(versions[1], "champion", actor=bob)
@@ -173,7 +175,9 @@ def test_the_form_round_trip_saves_and_edits_the_chosen_version_and_columns(
 def test_the_alias_fragment_lists_the_models_aliases_and_versions(
     project: Project, bob: User, carol: User, versions: list[ModelVersion], model_folders: list[Any]
 ) -> None:
-    other = register_version(project, actor=bob, model_name="arrivals", source_dir_or_logged_model=model_folders[0])
+    other = register_version(
+        project, actor=bob, model_name="arrivals", source_dir_or_logged_model=model_folders[0]
+    )
     set_alias(other, "challenger", actor=bob)
     url = _choices_url(project)
     answer = _client(carol).get(url, {"spec.model": "arrivals"}, headers=HTMX)
@@ -206,13 +210,21 @@ def test_the_alias_fragment_lists_the_models_aliases_and_versions(
     ("fields", "field", "message"),
     [
         ({"spec.model": ""}, "model", "setting 'model' must be a non-empty text"),
-        ({"spec.model": "delay"}, "model", "no registered model 'delay' in this project; did you mean 'delays'"),
+        (
+            {"spec.model": "delay"},
+            "model",
+            "no registered model 'delay' in this project; did you mean 'delays'",
+        ),
         (
             {"spec.target": "alias:production"},
             "target",
             "model 'delays' has no alias 'production' (its aliases: champion)",
         ),
-        ({"spec.target": "version:9"}, "target", "model 'delays' has no version 9; choose one of its versions"),
+        (
+            {"spec.target": "version:9"},
+            "target",
+            "model 'delays' has no version 9; choose one of its versions",
+        ),
         ({"spec.target": ""}, "target", "setting 'alias' is empty and no version is given"),
         (
             {"spec.keep_columns": ["flihgt"]},

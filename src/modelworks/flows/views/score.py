@@ -176,4 +176,3 @@ def score_summary(recipe: Recipe) -> dict[str, Any]:
         "registry:version", args=[slug, found.registered_model_id, found.version]
     )
     return summary
-
