@@ -128,16 +128,17 @@ print(ApiToken.issue(user, "bench")[1])
 """
 
 
-def modelworks_env(home: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MODELWORKS_HOME": str(home),
-        "DJANGO_SETTINGS_MODULE": "modelworks.config.settings.dev",
-    }
+# Django settings of the Modelworks server; ``--django-settings`` names another module (importable,
+# e.g. from PYTHONPATH) to measure a settings change.
+DJANGO_SETTINGS = "modelworks.config.settings.dev"
 
 
-def start_modelworks(home: Path) -> Server:
-    env = modelworks_env(home)
+def modelworks_env(home: Path, settings: str = DJANGO_SETTINGS) -> dict[str, str]:
+    return {**os.environ, "MODELWORKS_HOME": str(home), "DJANGO_SETTINGS_MODULE": settings}
+
+
+def start_modelworks(home: Path, settings: str = DJANGO_SETTINGS) -> Server:
+    env = modelworks_env(home, settings)
     port = free_port()
     cmd = [str(BIN / "modelworks"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     started = time.perf_counter()
@@ -477,6 +478,11 @@ def main() -> int:
     parser.add_argument(
         "--skip-mlflow-default", action="store_true", help="skip MLflow with its default workers"
     )
+    parser.add_argument(
+        "--django-settings",
+        default=DJANGO_SETTINGS,
+        help=f"settings module of the Modelworks server (default {DJANGO_SETTINGS})",
+    )
     args = parser.parse_args()
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     results: dict[str, dict[str, float]] = {}
@@ -491,7 +497,7 @@ def main() -> int:
             home.mkdir()
             print(f"{label}: starting", flush=True)
             if label == "Modelworks":
-                server = start_modelworks(home)
+                server = start_modelworks(home, args.django_settings)
                 os.environ.pop("MLFLOW_TRACKING_USERNAME", None)
             elif label == "Raw limit":
                 os.environ.pop("MLFLOW_TRACKING_TOKEN", None)

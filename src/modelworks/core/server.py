@@ -17,8 +17,14 @@ class _Application(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        from django.urls import get_resolver
+
         from modelworks.config.wsgi import application
 
+        # Django imports the URLconf (every app's views, the API and its schemas: most of the start-up
+        # imports) on the first request. Import it here, in the master, before the fork: the workers
+        # share those pages and answer their first request at once, instead of each importing it.
+        get_resolver().url_patterns  # noqa: B018 (the attribute access does the import)
         return application
 
 

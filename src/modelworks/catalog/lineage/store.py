@@ -221,37 +221,44 @@ def _link(
     project: Project,
     job: LineageJob,
     run: LineageRun | None,
-    nodes: Iterable[tuple[LineageDataset, dict[str, Any]]],
-    direction: EdgeDirection,
+    links: Iterable[tuple[LineageDataset, dict[str, Any], EdgeDirection]],
 ) -> None:
-    """Edges between ``job`` (its ``run``) and each node: one query for those already there, one
-    insert for the others (a node named twice gets one edge, with both facets merged)."""
-    nodes = list(nodes)
-    if not nodes:
+    """Edges between ``job`` (its ``run``) and each node, read or written: one query for those
+    already there, one insert for the others (a node named twice in one direction gets one edge,
+    with both facets merged)."""
+    links = list(links)
+    if not links:
         return
     existing = {
-        edge.dataset_id: edge
+        (edge.dataset_id, edge.direction): edge
         for edge in LineageEdge.objects.filter(
-            project=project, job=job, run=run, direction=direction, dataset__in=[n.pk for n, _ in nodes]
+            project=project, job=job, run=run, dataset__in={n.pk for n, _, _ in links}
         )
     }
-    new: dict[int, LineageEdge] = {}
-    changed: dict[int, LineageEdge] = {}
-    for node, facets in nodes:
-        edge = existing.get(node.pk) or new.get(node.pk)
+    new: dict[tuple[int, str], LineageEdge] = {}
+    changed: dict[tuple[int, str], LineageEdge] = {}
+    for node, facets, direction in links:
+        key = (node.pk, str(direction))
+        edge = existing.get(key) or new.get(key)
         if edge is None:
-            new[node.pk] = LineageEdge(
+            new[key] = LineageEdge(
                 project=project, job=job, run=run, dataset=node, direction=direction, facets=facets
             )
         elif facets:
             edge.facets = _merge_facets(edge.facets, facets)
-            if node.pk in existing:
-                changed[node.pk] = edge
+            if key in existing:
+                changed[key] = edge
     # A report of the same run arriving at the same moment may have written an edge meanwhile:
     # it is the same edge, so a conflict is skipped rather than failing the report.
     LineageEdge.objects.bulk_create(new.values(), ignore_conflicts=True)
     for edge in changed.values():
         edge.save(update_fields=["facets", "updated_at"])
+
+
+def _directed(
+    nodes: Iterable[tuple[LineageDataset, dict[str, Any]]], direction: EdgeDirection
+) -> list[tuple[LineageDataset, dict[str, Any], EdgeDirection]]:
+    return [(node, facets, direction) for node, facets in nodes]
 
 
 def _replace_column_edges(
@@ -355,9 +362,13 @@ def apply_run_report(
         facets=report.run_facets,
     )
     inputs = _datasets(project, report.inputs, report.input_facets, node_cache)
-    _link(project, job_node, run, inputs, EdgeDirection.INPUT)
     outputs = _datasets(project, report.outputs, report.output_facets, node_cache)
-    _link(project, job_node, run, outputs, EdgeDirection.OUTPUT)
+    _link(
+        project,
+        job_node,
+        run,
+        [*_directed(inputs, EdgeDirection.INPUT), *_directed(outputs, EdgeDirection.OUTPUT)],
+    )
     if report.column_lineage:
         _replace_column_edges(project, job_node, run, report.column_lineage, node_cache)
     return run
@@ -436,8 +447,15 @@ def record_job(
 ) -> LineageJob:
     """Record what a job reads and writes, independently of any run (OpenLineage ``JobEvent``)."""
     job_node = upsert_job(project, job)
-    _link(project, job_node, None, _datasets(project, inputs, None), EdgeDirection.INPUT)
-    _link(project, job_node, None, _datasets(project, outputs, None), EdgeDirection.OUTPUT)
+    _link(
+        project,
+        job_node,
+        None,
+        [
+            *_directed(_datasets(project, inputs, None), EdgeDirection.INPUT),
+            *_directed(_datasets(project, outputs, None), EdgeDirection.OUTPUT),
+        ],
+    )
     if column_lineage:
         _replace_column_edges(project, job_node, None, column_lineage)
     return job_node

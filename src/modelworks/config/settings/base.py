@@ -80,7 +80,7 @@ def _databases(url: str) -> dict[str, dict[str, object]]:
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web server read while the worker writes; IMMEDIATE transactions take the
         # write lock up front, so two writers queue on busy_timeout instead of failing mid-way.
-        db["CONN_MAX_AGE"] = 0
+        db["CONN_MAX_AGE"] = 600  # a new connection re-reads the schema (~2 ms): keep it between requests
         db["CONN_HEALTH_CHECKS"] = False
         db["OPTIONS"] = {
             "timeout": 30,

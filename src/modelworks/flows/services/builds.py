@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -106,8 +107,10 @@ def blocked_inputs(project: Project) -> dict[str, str]:
             "pk", flat=True
         )
     )
-    for dataset in Dataset.objects.filter(project=project).select_related("pinned_version"):
-        version = dataset.current_version
+    datasets = list(Dataset.objects.filter(project=project).select_related("pinned_version"))
+    latest = _latest_versions([d.pk for d in datasets if d.pinned_version_id is None])
+    for dataset in datasets:
+        version = dataset.pinned_version or latest.get(dataset.pk)  # ``current_version``, read at once
         if version is None:
             if dataset.pk not in produced:
                 blocked[dataset_key(dataset)] = "has no data yet; import data into it first"
@@ -119,6 +122,17 @@ def blocked_inputs(project: Project) -> dict[str, str]:
                 f"is at version {version.number}, which failed a blocking quality rule{rules}"
             )
     return blocked
+
+
+def _latest_versions(dataset_ids: Sequence[int]) -> dict[int, DatasetVersion]:
+    """Dataset id → its latest version, in one query (``Dataset.latest_version`` is one per dataset)."""
+    if not dataset_ids:
+        return {}
+    newest = DatasetVersion.objects.filter(dataset=OuterRef("dataset")).order_by("-number").values("pk")[:1]
+    return {
+        v.dataset_id: v
+        for v in DatasetVersion.objects.filter(dataset_id__in=dataset_ids, pk=Subquery(newest))
+    }
 
 
 def _failing_blocking_rules(version: DatasetVersion) -> list[str]:

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -40,19 +39,29 @@ from modelworks.governance.models import (
     ValueMeasurement,
     ValuePeriod,
 )
-from modelworks.governance.services.value_compute import (
+from modelworks.governance.services.value_common import (
     LABEL_COLUMN,
     MAX_MEASUREMENT,
     PeriodValue,
     RealisedValueError,
     ValueFormulaError,
-    compile_value,
-    compute_log_value,
-    default_columns,
-    log_columns,
     period_bounds,
     period_of,
 )
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import pyarrow as pa
+
+
+def _compute() -> ModuleType:
+    """The computing half (Arrow, DuckDB, SQLGlot), loaded on first use: the pages and the API import
+    this module when the web server starts and must not pay for them then."""
+    from modelworks.governance.services import value_compute
+
+    return value_compute
+
 
 __all__ = [
     "ComputeResult",
@@ -193,7 +202,9 @@ def _signature_features(log: LogSource) -> dict[str, str]:
 
 
 def _columns(log: LogSource) -> dict[str, str]:
-    return log_columns(predictions_root(), log.source) or default_columns(_signature_features(log))
+    return _compute().log_columns(predictions_root(), log.source) or _compute().default_columns(
+        _signature_features(log)
+    )
 
 
 # -- definitions -----------------------------------------------------------------------------------
@@ -270,7 +281,7 @@ def clean_definition(definition: ValueDefinition) -> None:
             errors["source"] = exc.message
         else:
             try:
-                compile_value(definition.row_filter, definition.value_per_row, _columns(log))
+                _compute().compile_value(definition.row_filter, definition.value_per_row, _columns(log))
             except ValueFormulaError as exc:
                 errors[exc.field] = exc.message[:1].upper() + exc.message[1:]
     if errors:
@@ -385,6 +396,8 @@ def labels_table(deployment: Any) -> pa.Table:
     ):
         ids.append(row_id)
         labels.append(label)
+    import pyarrow as pa
+
     return pa.table({"row_id": pa.array(ids, pa.string()), LABEL_COLUMN: pa.array(labels, pa.string())})
 
 
@@ -469,7 +482,7 @@ def compute_definition(
         labels = (
             labels_table(log.deployment) if log.deployment is not None else dataset_labels_table(definition)
         )
-        periods = compute_log_value(
+        periods = _compute().compute_log_value(
             predictions_root(),
             log.source,
             row_filter=definition.row_filter,

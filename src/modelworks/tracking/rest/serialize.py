@@ -140,8 +140,11 @@ def runs_json(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
             if run_input.tags:
                 entry["tags"] = [{"key": k, "value": v} for k, v in run_input.tags.items()]
             inputs[run_input.run_id].append(entry)
-        for run_id, model_id, direction, step in RunModelLink.objects.filter(run_id__in=chunk).values_list(
-            "run_id", "model_id", "direction", "step"
+        for run_id, model_id, direction, step in (
+            # An explicit order: the model's ("run", …) would join the runs table to sort by it.
+            RunModelLink.objects.filter(run_id__in=chunk)
+            .order_by("direction", "model_id")
+            .values_list("run_id", "model_id", "direction", "step")
         ):
             if direction == RunModelLink.Direction.INPUT:
                 model_inputs[run_id].append({"model_id": model_id})

@@ -116,7 +116,7 @@ def upsert_latest_metrics(run_id: str, points: list[MetricPoint]) -> None:
         cursor.execute(sql, [*rows, False, True])
 
 
-def _check_params(run: Run, params: list[tuple[str, str]]) -> list[Param]:
+def _check_params(run: Run, params: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The params to insert: new keys only; an existing key with another value is refused."""
     seen: dict[str, str] = {}
     duplicates = []
@@ -129,7 +129,10 @@ def _check_params(run: Run, params: list[tuple[str, str]]) -> list[Param]:
             f"Duplicate parameter keys have been submitted: {duplicates}. Please ensure the request "
             "contains only one param value per param key."
         )
-    existing = dict(Param.objects.filter(run=run, key__in=list(seen)).values_list("key", "value"))
+    # order_by(): the model's ordering ("run", …) would join the runs table just to sort by it.
+    existing = dict(
+        Param.objects.filter(run_id=run.pk, key__in=list(seen)).order_by().values_list("key", "value")
+    )
     conflicts = [
         {"key": k, "old_value": existing[k], "new_value": v}
         for k, v in seen.items()
@@ -140,7 +143,20 @@ def _check_params(run: Run, params: list[tuple[str, str]]) -> list[Param]:
             f"Changing param values is not allowed. Params were already logged='{conflicts}' for run "
             f"ID='{run.run_uuid}'. Log the new value in a new run (e.g. a nested run per setting)."
         )
-    return [Param(run=run, key=k, value=v) for k, v in seen.items() if k not in existing]
+    return [(k, v) for k, v in seen.items() if k not in existing]
+
+
+def _insert_params(run_id: str, params: list[tuple[str, str]]) -> None:
+    """Insert new params with one ``executemany`` (as metrics: no model instance per row)."""
+    if not params:
+        return
+    q = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {q(Param._meta.db_table)} ({q('run_id')}, {q('key')}, {q('value')}) "  # noqa: S608
+        "VALUES (%s, %s, %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(run_id, key, value) for key, value in params])
 
 
 def log_batch(
@@ -154,7 +170,7 @@ def log_batch(
     require_active_run(run)
     with transaction.atomic():
         if params:
-            Param.objects.bulk_create(_check_params(run, list(params)))
+            _insert_params(run.run_uuid, _check_params(run, list(params)))
         if metrics:
             _insert_metrics(run.run_uuid, list(metrics))
             upsert_latest_metrics(run.run_uuid, list(metrics))
