@@ -32,7 +32,7 @@ from modelworks.core.testing.page_routes import PAGE_ROUTES
 pytest_plugins = ["browser.live_instance"]
 pytestmark = pytest.mark.browser
 
-MAX_PAGES = 250
+MAX_PAGES = 400
 
 # Addresses that are identifiers, never fetched: XML namespaces of inline SVG and of the DOM.
 NOT_FETCHED = re.compile(r"^https?://www\.w3\.org/")
@@ -259,7 +259,71 @@ FINISH_LAB = textwrap.dedent(
     model = RegisteredModel.objects.get(name="house-prices")
     runs = list(Run.objects.filter(experiment=session.experiment).values_list("run_uuid", flat=True)[:2])
     base = "/projects/flight-delays"
-    print(json.dumps([
+    # Deployment, monitoring, promotion and governance objects, for their pages.
+    from django.urls import reverse
+    from modelworks.core.models import Project, ProjectMembership, Role
+    from modelworks.datasets.testing import make_dataset
+    from modelworks.deployments.services import TargetSpec, create_deployment
+    from modelworks.governance.models import AIActAssessment
+    from modelworks.governance.services.aiact_classification import REQUIRED_KEYS, assess
+    from modelworks.governance.services.aiact_documentation import generate_document
+    from modelworks.governance.services.portfolio import create_use_case
+    from modelworks.governance.services.signoff import StepSpec, request_signoff, save_policy
+    from modelworks.governance.services.value import create_definition
+    from modelworks.monitoring.services.backtests import create_backtest
+    from modelworks.monitoring.services.monitors import create_monitor
+    from modelworks.registry.services.promotion import request_promotion
+    project = Project.objects.get(slug="flight-delays")
+    v1, v2 = model.versions.order_by("version")[:2]
+    risk = User.objects.create_user("risk", email="risk@example.org", password="Risk-Officer-Pw-1")
+    ProjectMembership.objects.create(project=project, user=risk, role=Role.CONTRIBUTOR)
+    deployment = create_deployment(project, actor=admin, name="house-prices-api",
+                                   targets=[TargetSpec(model="house-prices", alias="champion")])
+    monitor = create_monitor(project, actor=admin, name="House prices API", deployment=deployment)
+    sales = make_dataset(project, admin, name="house_sales", file_name="house_sales.csv",
+                         content=b"size_m2,rooms,city,sold_on,price\n50,2,Lyon,2024-01-05,200000\n"
+                                 b"80,3,Paris,2024-02-07,390000\n65,2,Nantes,2024-02-20,240000\n")
+    backtest = create_backtest(project, actor=admin, name="By month", dataset_version=sales.current_version,
+                               time_column="sold_on", target_column="price", model_versions=[v1])
+    promotion = request_promotion(v2, alias="champion", approver=admin, actor=risk)
+    use_case = create_use_case(actor=admin, title="House price estimates", projects=[project],
+                               stage="production", business_owner=admin, business_unit="Lending",
+                               expected_value_recurring=100000, value_formula="loans priced x 10 EUR")
+    definition = create_definition(use_case, actor=admin, source=f"deployment:{deployment.pk}",
+                                   name="Priced loans", kind="prediction_log", value_per_row="10")
+    answers = {key: False for key in REQUIRED_KEYS}
+    answers["annex_iii_credit_scoring"] = True
+    assess(use_case, answers, actor=admin)
+    document = generate_document(use_case, actor=admin)
+    save_policy(project, actor=admin, aliases=["production"], mode="block", due_days=5, enabled=True,
+                steps=[StepSpec(title="Risk officer", order=1, reviewer=risk)])
+    signoff = request_signoff(v2, "production", actor=admin)
+    slug, mv = project.slug, model.pk
+    pages = [
+        reverse("deployments:detail", args=[slug, deployment.name]),
+        reverse("deployments:edit", args=[slug, deployment.name]),
+        reverse("deployments:traffic", args=[slug, deployment.name]),
+        reverse("monitoring:detail", args=[slug, monitor.pk]),
+        reverse("monitoring:edit", args=[slug, monitor.pk]),
+        reverse("monitoring:backtest", args=[slug, backtest.pk]),
+        reverse("registry:promotion", args=[slug, mv, promotion.number]),
+        reverse("registry:card_markdown", args=[slug, mv, 1]),
+        reverse("registry:delete_version", args=[slug, mv, 2]),
+        reverse("governance:usecase_detail", args=[use_case.slug]),
+        reverse("governance:usecase_edit", args=[use_case.slug]),
+        reverse("governance:usecase_delete", args=[use_case.slug]),
+        reverse("governance:value_page", args=[use_case.slug]),
+        reverse("governance:value_create", args=[use_case.slug]),
+        reverse("governance:value_edit", args=[use_case.slug, definition.pk]),
+        reverse("governance:aiact_overview", args=[use_case.slug]),
+        reverse("governance:aiact_questionnaire", args=[use_case.slug]),
+        reverse("governance:aiact_document", args=[use_case.slug, document.pk]),
+        reverse("governance:aiact_document_html", args=[use_case.slug, document.pk]),
+        reverse("governance:aiact_document_pdf", args=[use_case.slug, document.pk]),
+        reverse("governance:signoff_new", args=[slug]) + f"?model={mv}&version=2&alias=production",
+        reverse("governance:signoff_request", args=[slug, signoff.pk]),
+    ]
+    print(json.dumps(pages + [
         f"{base}/experiments/{session.experiment_id}/compare/?runs={runs[0]}&runs={runs[1]}",
         f"{base}/models/{model.pk}/compare/?v=1&v=2",
         f"{base}/lab/{session.analysis_id}/trainings/{session.number}/what-if/?" + "&".join(

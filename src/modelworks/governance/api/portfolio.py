@@ -336,8 +336,9 @@ def governance_use_cases_move(request: HttpRequest, slug: str, payload: MoveIn) 
     operation_id="governance_stages_list",
     summary="List the pipeline stages in order",
 )
-def governance_stages_list(request: HttpRequest) -> list[Stage]:
-    return list(Stage.objects.order_by("order", "id"))
+@paginate
+def governance_stages_list(request: HttpRequest) -> QuerySet[Stage]:
+    return Stage.objects.order_by("order", "id")
 
 
 # --------------------------------------------------------------------------------------------- intake

@@ -407,6 +407,7 @@ def governance_signoff_requests_cancel(
     operation_id="governance_signoff_reviews_waiting",
     summary="Sign-off reviews waiting for me",
 )
+@paginate
 def governance_signoff_reviews_waiting(request: HttpRequest) -> list[dict[str, Any]]:
     """Steps naming the caller (or a group of theirs) whose turn has come, across their projects."""
     return [

@@ -188,7 +188,7 @@ def test_linked_project_slugs_are_filtered_for_non_viewers(
         "flight-delays",
     ]
     assert expect(api_client(carol).get(f"{UC}/late-departure-alerts"), 200)["projects"] == ["flight-delays"]
-    assert [s["key"] for s in expect(api_client(carol).get("/governance/stages"), 200)][:2] == [
+    assert [s["key"] for s in expect(api_client(carol).get("/governance/stages"), 200)["items"]][:2] == [
         "idea",
         "qualified",
     ]

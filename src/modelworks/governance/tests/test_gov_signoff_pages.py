@@ -122,7 +122,7 @@ def test_api_flow(
     )
     assert "comes after 'Data owner'" in body["message"]
     waiting = expect(api_client(alice).get("/governance/signoff/reviews/waiting"), 200)
-    assert [(w["step"], w["request"]["id"]) for w in waiting] == [("Data owner", created["id"])]
+    assert [(w["step"], w["request"]["id"]) for w in waiting["items"]] == [("Data owner", created["id"])]
     expect(
         api_client(alice).post(f"{one}/reviews/{first}/decision", {"decision": "approve", "comment": "ok"}),
         200,
