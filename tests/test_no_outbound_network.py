@@ -55,6 +55,7 @@ REACHED_BY_HTMX = {
     "core:member_search",
     "datasets:import_items",
     "flows:check",
+    "flows:score_model_choices",
     "scenarios:cron_preview",
     "scenarios:run_live",
 }
@@ -127,7 +128,7 @@ SEED = textwrap.dedent(
     lab.start_training(analysis, actor=admin)
     # Still running while the pages are visited, so the job page polls its live fragment.
     enqueue("core.diagnostic", title="Long diagnostic", project=project, created_by=admin,
-            params={"seconds": 120, "steps": 120})
+            params={"seconds": 900, "steps": 900})
     """
 )
 
@@ -281,8 +282,8 @@ FINISH_LAB = textwrap.dedent(
                                    targets=[TargetSpec(model="house-prices", alias="champion")])
     monitor = create_monitor(project, actor=admin, name="House prices API", deployment=deployment)
     sales = make_dataset(project, admin, name="house_sales", file_name="house_sales.csv",
-                         content=b"size_m2,rooms,city,sold_on,price\n50,2,Lyon,2024-01-05,200000\n"
-                                 b"80,3,Paris,2024-02-07,390000\n65,2,Nantes,2024-02-20,240000\n")
+                         content=b"size_m2,rooms,city,sold_on,price\\n50,2,Lyon,2024-01-05,200000\\n"
+                                 b"80,3,Paris,2024-02-07,390000\\n65,2,Nantes,2024-02-20,240000\\n")
     backtest = create_backtest(project, actor=admin, name="By month", dataset_version=sales.current_version,
                                time_column="sold_on", target_column="price", model_versions=[v1])
     promotion = request_promotion(v2, alias="champion", approver=admin, actor=risk)
@@ -421,7 +422,14 @@ def test_every_page_loads_without_reaching_outside(instance: LiveInstance, chrom
         form_pages = json.loads(instance.shell(FINISH_LAB).strip().splitlines()[-1])
         visited = _crawl(page, base)
         for path in form_pages:
-            response = page.goto(path, wait_until="load")
+            try:
+                response = page.goto(path, wait_until="load")
+            except PlaywrightError as exc:
+                if "Download is starting" not in str(exc):
+                    raise
+                # A file (a model card, a documentation pack): fetch it instead.
+                visited[f"{base}{path}"] = page.context.request.get(path, max_redirects=0).status
+                continue
             visited[f"{base}{path}"] = response.status if response else 0
         _exercise_htmx_fragments(page)
         # The text of everything served, fetched again with the browser's session: a body read
