@@ -179,6 +179,7 @@ class BuildFlowJob(BaseJob):
         self.started_at: dict[str, datetime] = {}
         self.register_errors: dict[str, str] = {}
         self.cancel_flag = threading.Event()
+        self._percent = 2.0  # the overall progress last reported (a step's own progress keeps it)
         outcome = run_plan(
             plan,
             self._execute,
@@ -245,6 +246,7 @@ class BuildFlowJob(BaseJob):
 
     def _report(self, percent: float, message: str) -> bool:
         """Report progress; False when cancellation was asked (the runner then stops launching)."""
+        self._percent = percent
         try:
             self.progress(percent, message)
         except JobCancelled:
@@ -366,7 +368,13 @@ class BuildFlowJob(BaseJob):
         from modelworks.engine.flow import StepResult
 
         prepared = self.prepared[planned.recipe_id]
-        executed = pipeline.execute_step(prepared, cancelled=self.cancel_flag.is_set)
+
+        def step_progress(fraction: float, message: str) -> None:
+            # From the runner thread: the job's reporter is thread-safe; the overall percent stays
+            # where the step events put it, only the message tells how far this step is.
+            self.report_progress(self._percent, f"{prepared.name}: {message}")
+
+        executed = pipeline.execute_step(prepared, cancelled=self.cancel_flag.is_set, progress=step_progress)
         self.executed[planned.recipe_id] = executed
         return StepResult(
             rows=executed.rows,

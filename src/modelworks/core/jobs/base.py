@@ -110,6 +110,11 @@ class BaseJob:
         self._reporter.progress(min(max(float(percent), 0.0), 100.0), str(message)[:300])
         self.check_cancelled()
 
+    def report_progress(self, percent: float, message: str = "") -> None:
+        """Like :meth:`progress` without the cancel check: safe to call from the job's own threads
+        (the reporter is thread-safe), which must not read the job's row themselves."""
+        self._reporter.progress(min(max(float(percent), 0.0), 100.0), str(message)[:300])
+
     def log(self, message: str, level: str = "INFO") -> None:
         """Add a line to the job's log. ``level`` is one of DEBUG, INFO, WARNING, ERROR, CRITICAL."""
         name = str(level).upper()

@@ -205,13 +205,21 @@ def _setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
 
 
-def execute_step(prepared: PreparedStep, *, cancelled: Callable[[], bool]) -> ExecutedStep:
+def execute_step(
+    prepared: PreparedStep,
+    *,
+    cancelled: Callable[[], bool],
+    progress: Callable[[float, str], None] | None = None,
+) -> ExecutedStep:
     """Compile and run a prepared step into staged files (runner thread; no database access).
 
     Raises:
         RecipeError / MissingColumnError: the recipe does not fit its inputs' current columns.
         ExecutionError and subclasses: the run failed, timed out or was cancelled.
         Whatever the error, the step's staged files are removed.
+
+    ``progress(fraction, message)`` hears how far a long step is (a score step: rows scored so far);
+    it is called from this runner thread and must be thread-safe.
     """
     if prepared.blocked is not None:
         raise prepared.blocked
@@ -227,7 +235,7 @@ def execute_step(prepared: PreparedStep, *, cancelled: Callable[[], bool]) -> Ex
         elif prepared.kind == RecipeKind.PYTHON:
             result = _run_python(prepared, staged, cancelled)
         elif prepared.kind == RecipeKind.SCORE:
-            result = _run_score(prepared, staged, cancelled)
+            result = _run_score(prepared, staged, cancelled, progress)
         else:
             result = _run_duckdb(prepared, staged, cancelled)
         result.engine = prepared.engine
@@ -327,7 +335,10 @@ def _run_python(
 
 
 def _run_score(
-    prepared: PreparedStep, staged: dict[str, StagedFile], cancelled: Callable[[], bool]
+    prepared: PreparedStep,
+    staged: dict[str, StagedFile],
+    cancelled: Callable[[], bool],
+    progress: Callable[[float, str], None] | None = None,
 ) -> ExecutedStep:
     """Score the input with the model version resolved by ``prepare_step``, in a child process.
 
@@ -360,6 +371,7 @@ def _run_score(
         keep_columns=spec.get("keep_columns"),
         probabilities=bool(spec.get("probabilities", True)),
         version_label=target.label,
+        progress=progress,
         cancelled=cancelled,
         timeout_s=float(_setting("MODELWORKS_FLOW_STEP_TIMEOUT", 3600)),
     )

@@ -301,3 +301,19 @@ def test_an_id_or_time_column_missing_from_the_input_is_refused(
     with pytest.raises(ValidationError, match="uses column 'day', which input 'Flights' does not have"):
         _recipe(project, bob, flights, time_column="day")
     assert not Recipe.objects.filter(project=project).exists()
+
+
+def test_a_score_step_tells_how_far_it_is(
+    project: Project, bob: User, flights: Dataset, versions: list[ModelVersion]
+) -> None:
+    from modelworks.flows.services.execution import discard, execute_step, prepare_step
+
+    recipe = _recipe(project, bob, flights)
+    heard: list[tuple[float, str]] = []
+    executed = execute_step(
+        prepare_step(recipe), cancelled=lambda: False, progress=lambda f, m: heard.append((f, m))
+    )
+    discard(executed.staged)
+    assert heard[0][0] == 0.0 and heard[0][1].startswith("Scoring 5 rows with ")
+    assert heard[-1][0] == pytest.approx(1.0)
+    assert [f for f, _ in heard] == sorted(f for f, _ in heard)  # only forward

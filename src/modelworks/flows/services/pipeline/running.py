@@ -186,7 +186,10 @@ def prepare_step(
 
 
 def execute_step(
-    prepared: execution.PreparedStep, *, cancelled: Callable[[], bool]
+    prepared: execution.PreparedStep,
+    *,
+    cancelled: Callable[[], bool],
+    progress: Callable[[float, str], None] | None = None,
 ) -> execution.ExecutedStep:
     """Run a prepared step (runner thread, no database): a fused one here, any other one with
     ``execution.execute_step``.
@@ -195,7 +198,7 @@ def execute_step(
         As ``execution.execute_step``; an error in a virtual recipe of the chain names that recipe.
     """
     if not isinstance(prepared, FusedPreparedStep):
-        return execution.execute_step(prepared, cancelled=cancelled)
+        return execution.execute_step(prepared, cancelled=cancelled, progress=progress)
     if prepared.blocked is not None:
         raise prepared.blocked
     store = data_store()
