@@ -216,7 +216,9 @@ def test_headless_demo_builds_the_flight_flow_and_is_idempotent(tmp_path: Path) 
     assert f"{len(RECIPES)} recipe(s) of the demo flow already existed" in out
     assert "Created" not in out and "Added" not in out and "Queued the import" not in out
     # Version 1, or version 2 once the demo's retraining has registered its candidate.
-    assert re.search(r"'Late departures' was already trained and registered as late-departures version \d", out)
+    assert re.search(
+        r"'Late departures' was already trained and registered as late-departures version \d", out
+    )
     for recipe in RECIPES:
         assert _table_row(out, recipe.name)[0] == "up_to_date"
     again = _facts(home)
