@@ -76,7 +76,9 @@ def tick(now: datetime | None = None) -> list[Job]:
             continue
         with transaction.atomic():
             locked = (
-                ValueDefinition.objects.select_for_update().select_related("deployment").get(pk=definition.pk)
+                ValueDefinition.objects.select_for_update(of=("self",))
+                .select_related("deployment")
+                .get(pk=definition.pk)
             )
             if not due(locked, now):
                 continue  # another worker claimed it
