@@ -16,19 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TRUSTED_PREFIXES", "load_lab_model", "main"]
+# The types a skops file may name beyond skops' defaults: one list, kept with the scoring engine.
+from modelworks.engine.scoring.model import TRUSTED_PREFIXES
 
-#: Types a skops file may name beyond skops' defaults: the model libraries and the Lab's own steps.
-TRUSTED_PREFIXES = (
-    "sklearn.",
-    "lightgbm.",
-    "xgboost.",
-    "numpy.",
-    "scipy.",
-    "collections.",
-    "builtins.",
-    "modelworks.engine.automl.",
-)
+__all__ = ["TRUSTED_PREFIXES", "load_lab_model", "main"]
 
 
 class UntrustedModelError(Exception):
