@@ -8,6 +8,8 @@ Actions are stable dotted codes. Those of the platform foundation:
 * ``membership.granted``, ``membership.changed``, ``membership.revoked``
 * ``token.created``, ``token.revoked``
 * ``job.submitted``, ``job.cancel_requested``, ``job.retried``
+* ``notification.sent``, ``notification.failed``, ``notification.skipped`` (e-mails to the people a
+  request waits on, ``core.people_notify``)
 
 Later domains add theirs (``data.accessed``, ``deployment.created``, ``model.promoted`` …).
 """

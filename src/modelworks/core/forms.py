@@ -86,7 +86,7 @@ class PasswordChangeForm(AccessibleFormMixin, DjangoPasswordChangeForm):
 class ProfileForm(AccessibleFormMixin, forms.ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email"]
+        fields = ["first_name", "last_name", "email", "notify_by_email"]
         labels = {"email": "E-mail address"}
         widgets = {
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),

@@ -16,6 +16,12 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(
         default=False, help_text="Set for accounts created with a one-time password."
     )
+    notify_by_email = models.BooleanField(
+        "E-mail me when I must approve or review",
+        default=True,
+        help_text="A promotion request or a sign-off step waiting for you, and the outcome of your own "
+        "requests. Sent only when the instance has an SMTP server.",
+    )
 
     class Meta:
         ordering = ["username"]

@@ -31,7 +31,8 @@ def test_settings_page(alice: User) -> None:
 def test_profile_change_is_saved_and_audited(alice: User) -> None:
     client = as_user(alice)
     response = client.post(
-        "/settings/profile/", {"first_name": "Alicia", "last_name": "Admin", "email": "a@x.test"}
+        "/settings/profile/",
+        {"first_name": "Alicia", "last_name": "Admin", "email": "a@x.test", "notify_by_email": "on"},
     )
     assert response.status_code == 303
     alice.refresh_from_db()

@@ -37,6 +37,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from modelworks.core import people_notify
 from modelworks.core.audit import record
 from modelworks.core.models import Project, ProjectMembership, Role, User
 from modelworks.governance.models import (
@@ -475,6 +476,8 @@ def request_signoff(
             "due_at": signoff.due_at.isoformat(),
         },
     )
+    # The first steps' reviewers are e-mailed after commit.
+    people_notify.signoff_reviews_waiting(signoff, waiting_reviews(signoff), eligible_reviewers)
     return signoff
 
 
@@ -610,6 +613,10 @@ def decide(
             request=request,
             details={k: v for k, v in facts.items() if k not in ("step", "comment")},
         )
+        people_notify.signoff_decided(signoff, actor=actor)  # the requester, after commit
+    else:  # the next steps' reviewers, once this approval made their turn come
+        turn = [r for r in waiting_reviews(signoff, reviews) if r.order != review.order]
+        people_notify.signoff_reviews_waiting(signoff, turn, eligible_reviewers)
     return signoff
 
 
@@ -681,6 +688,7 @@ def cancel(signoff: SignoffRequest, *, actor: Any, comment: str = "", request: A
             "comment": text[:300],
         },
     )
+    people_notify.signoff_decided(signoff, actor=actor)  # the requester, after commit
     return signoff
 
 

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from modelworks.core import people_notify
 from modelworks.core.audit import record
 from modelworks.core.models import Project, Role
 from modelworks.registry.errors import RegistryError
@@ -124,13 +125,16 @@ def _require_pending(promotion: PromotionRequest) -> None:
         )
 
 
-def _supersede(model: RegisteredModel, alias: str, *, by: PromotionRequest | None, why: str) -> list[int]:
+def _supersede(
+    model: RegisteredModel, alias: str, *, by: PromotionRequest | None, why: str, actor: Any = None
+) -> list[int]:
     """Cancel the pending requests of ``model``/``alias`` (other than ``by``); their numbers."""
     stale = PromotionRequest.objects.filter(
         registered_model=model, alias=alias, status=PromotionStatus.PENDING
     ).exclude(pk=by.pk if by is not None else None)
     numbers = list(stale.values_list("number", flat=True))
     if numbers:
+        people_notify.promotions_superseded(stale, actor=actor)  # their requesters, after commit
         stale.update(
             status=PromotionStatus.CANCELLED,
             comment=why,
@@ -199,7 +203,9 @@ def request_promotion(
         evidence=evidence or {},
         job=job,
     )
-    superseded = _supersede(model, alias, by=promotion, why=f"Superseded by promotion request #{number}.")
+    superseded = _supersede(
+        model, alias, by=promotion, why=f"Superseded by promotion request #{number}.", actor=actor
+    )
     record(
         "model.promotion_requested",
         actor=actor,
@@ -216,6 +222,7 @@ def request_promotion(
             "superseded": superseded,
         },
     )
+    people_notify.promotion_requested(promotion)  # the approver is e-mailed after commit
     return promotion
 
 
@@ -307,6 +314,7 @@ def approve(
             "comment": promotion.comment[:300],
         },
     )
+    people_notify.promotion_decided(promotion, actor=actor)  # the requester, after commit
     return promotion
 
 
@@ -341,6 +349,7 @@ def reject(promotion: PromotionRequest, *, actor: Any, comment: str, request: An
             "comment": promotion.comment[:300],
         },
     )
+    people_notify.promotion_decided(promotion, actor=actor)  # the requester, after commit
     return promotion
 
 
@@ -370,6 +379,7 @@ def cancel(
         request=request,
         details={"name": promotion.registered_model.name, "request": promotion.number},
     )
+    people_notify.promotion_decided(promotion, actor=actor)  # the requester, after commit
     return promotion
 
 
@@ -389,7 +399,11 @@ def promote_automatically(
     before = _current(model, alias)
     moved = set_alias(candidate, alias, actor=actor, request=request, reason=reason)
     superseded = _supersede(
-        model, alias, by=None, why=f"Superseded: version {candidate.version} was promoted automatically."
+        model,
+        alias,
+        by=None,
+        why=f"Superseded: version {candidate.version} was promoted automatically.",
+        actor=actor,
     )
     record(
         "model.promoted_automatically",
