@@ -28,6 +28,8 @@ is reported apart. pandas reads only the columns the logic needs (its best case)
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import json
 import math
 import os
@@ -222,10 +224,14 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
     import django
 
     django.setup()
-    # The code a running worker has loaded already (imports compile without cached bytecode here).
-    import modelworks.engine.flow
-    import modelworks.engine.recipes.prepare
-    import modelworks.flows.jobs  # noqa: F401
+    # What `modelworks worker` loads before it forks a job's process: every job type and the
+    # modules they preload (imports compile without cached bytecode here).
+    from modelworks.core.jobs.registry import registered_job_types
+    from modelworks.core.jobs.worker import preload_modules
+
+    preload_modules(registered_job_types().values())
+    gc.freeze()  # as the job's forked process does (core.jobs.child)
+    atexit.register(gc.unfreeze)
 
     if args.child == "setup":
         return run_setup(args)

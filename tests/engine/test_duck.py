@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import duckdb
 import pytest
 
+from modelworks.engine import duck
 from modelworks.engine.duck import connect, quote_identifier, run_with_timeout
 from modelworks.engine.errors import EngineError, did_you_mean, human_bytes
 
@@ -56,3 +58,69 @@ def test_messages_helpers() -> None:
     assert human_bytes(512) == "512 bytes"
     assert human_bytes(1536) == "1.5 KiB"
     assert human_bytes(10 * 1024**3) == "10.0 GiB"
+
+
+# -- spare databases (warm) --------------------------------------------------------------------
+
+
+@pytest.fixture
+def spares():  # type: ignore[no-untyped-def]
+    duck.warm(2)
+    deadline = time.monotonic() + 10
+    while len(duck._SPARES.ready) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    yield duck._SPARES
+    duck.warm(0)
+
+
+def test_a_spare_database_is_locked_down_like_a_new_one(spares, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    allowed, other = tmp_path / "allowed.parquet", tmp_path / "other.parquet"
+    for path in (allowed, other):
+        duckdb.connect().execute(f"COPY (SELECT 1 AS x) TO '{path}' (FORMAT parquet)")
+    ready = list(spares.ready)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    con = connect(read=[allowed], threads=1, memory_limit="300MB", spill_dir=spill)
+    assert any(con is r for r in ready)  # it was a spare
+    settings = con.execute(
+        "SELECT current_setting('threads'), current_setting('temp_directory'), "
+        "current_setting('TimeZone'), current_setting('enable_external_access'), "
+        "current_setting('autoload_known_extensions')"
+    ).fetchone()
+    assert settings == (1, str(spill), "UTC", False, False)
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0].startswith("286")  # type: ignore[index]
+    assert con.execute("SELECT x FROM read_parquet($1)", [str(allowed)]).fetchall() == [(1,)]
+    with pytest.raises(duckdb.Error, match=r"(?i)permission|not allowed|disabled"):
+        con.execute("SELECT x FROM read_parquet($1)", [str(other)]).fetchall()
+    with pytest.raises(duckdb.Error, match="locked"):
+        con.execute("SET enable_external_access = true")
+    duck.close(con)
+
+
+def test_spares_are_refilled_and_released(spares) -> None:  # type: ignore[no-untyped-def]
+    taken = [connect() for _ in range(3)]  # two spares, then a new database
+    deadline = time.monotonic() + 10
+    while len(spares.ready) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(spares.ready) == 2
+    assert len({id(c) for c in taken}) == 3
+    for con in taken:
+        duck.close(con)
+    duck.warm(0)
+    assert spares.ready == [] and spares.wanted == 0
+
+
+def test_a_forked_child_never_uses_its_parents_spares(spares) -> None:  # type: ignore[no-untyped-def]
+    assert spares.ready
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit code
+        code = 1
+        try:
+            con = connect()
+            ok = duck._SPARES.ready == [] and con.execute("SELECT 42").fetchone() == (42,)
+            code = 0 if ok else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert spares.ready  # the parent's are still there for it

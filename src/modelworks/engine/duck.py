@@ -5,6 +5,12 @@ Every connection is in memory, has file access limited to the files the caller n
 locks its configuration, so that nothing a query contains can widen what it may touch. Values from
 users reach SQL as bound parameters; the only text we splice into SQL is identifiers, quoted by
 :func:`quote_identifier`.
+
+Opening a DuckDB database costs ~15 ms of CPU (DuckDB 2 builds its whole function catalog), more
+than a small recipe's query. A process that opens many in a row (a build job: one per step) calls
+:func:`warm` first: spare databases are then opened ahead, in a background thread, and each
+:func:`connect` takes one. A spare has never run a query and gets its limits and allow-lists when it
+is taken, exactly as a new one would: it is a new database opened earlier, never a reused one.
 """
 
 from __future__ import annotations
@@ -17,13 +23,104 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["DEFAULT_MEMORY_LIMIT", "connect", "quote_identifier", "run_with_timeout"]
+__all__ = ["DEFAULT_MEMORY_LIMIT", "close", "connect", "quote_identifier", "run_with_timeout", "warm"]
 
 # A server runs many of these at once; DuckDB's own default (80% of RAM) would let one import starve
 # the machine. Queries that need more spill to the connection's temp folder.
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 T = TypeVar("T")
+
+# Set when the database is opened (and only then): everything else is set when it is handed out.
+_OPEN_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+MAX_SPARES = 4
+
+
+class _Spares:
+    """Databases opened ahead for this process (see the module docstring). Thread-safe, fork-aware:
+    a forked child never uses (nor closes) what its parent opened."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+        self.ready: list[duckdb.DuckDBPyConnection] = []
+        self.wanted = 0  # spares to keep ready; 0 until warm() is called
+        self.opening = 0  # spares being opened by background threads
+
+    def take(self) -> duckdb.DuckDBPyConnection | None:
+        with self.lock:
+            if self.pid != os.getpid() or not self.ready:
+                return None
+            con = self.ready.pop()
+        self.refill()
+        return con
+
+    def refill(self) -> None:
+        with self.lock:
+            if self.pid != os.getpid():
+                return
+            missing = self.wanted - len(self.ready) - self.opening
+            self.opening += max(missing, 0)
+        for _ in range(max(missing, 0)):
+            # Not a daemon: an interpreter exiting while DuckDB opens a database would abort.
+            threading.Thread(target=self._open_one, name="duckdb-spare").start()
+
+    def _open_one(self) -> None:
+        con = None
+        try:
+            import duckdb
+
+            con = duckdb.connect(":memory:", config=_OPEN_CONFIG)
+        except Exception:  # the caller's own connect() will meet and report the same problem
+            con = None
+        finally:
+            with self.lock:
+                if self.pid == os.getpid():
+                    self.opening -= 1
+                    if con is not None and len(self.ready) < self.wanted:
+                        self.ready.append(con)
+                        con = None
+        if con is not None:
+            con.close()
+
+    def after_fork_in_child(self) -> None:
+        # The parent's databases lost their threads in the fork: never use nor close them here.
+        self.lock = threading.Lock()
+        _INHERITED.extend(self.ready)
+        self.ready, self.wanted, self.opening, self.pid = [], 0, 0, os.getpid()
+
+
+_INHERITED: list[duckdb.DuckDBPyConnection] = []
+_SPARES = _Spares()
+os.register_at_fork(after_in_child=lambda: _SPARES.after_fork_in_child())
+
+
+def warm(spares: int = 1) -> None:
+    """Keep ``spares`` databases (at most :data:`MAX_SPARES`) opened ahead for the next
+    :func:`connect` calls of this process, starting now in the background. Each one is a few MB of
+    memory and idle threads; ``warm(0)`` closes them."""
+    spares = max(0, min(int(spares), MAX_SPARES))
+    with _SPARES.lock:
+        _SPARES.wanted = spares
+        extra = _SPARES.ready[spares:]
+        del _SPARES.ready[spares:]
+    for con in extra:
+        con.close()
+    _SPARES.refill()
+
+
+def close(con: duckdb.DuckDBPyConnection) -> None:
+    """Close a connection from :func:`connect`. In a process that called :func:`warm`, in the
+    background: closing a database waits for its threads (a few ms) and the caller has moved on."""
+    with _SPARES.lock:
+        background = _SPARES.wanted > 0 and _SPARES.pid == os.getpid()
+    if background:
+        threading.Thread(target=con.close, name="duckdb-close").start()  # not a daemon: see refill
+    else:
+        con.close()
 
 
 def connect(
@@ -50,20 +147,16 @@ def connect(
     Returns:
         A connection whose configuration is locked.
     """
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        "memory_limit": memory_limit or DEFAULT_MEMORY_LIMIT,
-        "preserve_insertion_order": preserve_insertion_order,
-    }
-    if threads is not None:
-        config["threads"] = threads
-    if spill_dir is not None:
-        config["temp_directory"] = str(spill_dir)
     import duckdb  # here: importing this module (for quote_identifier) must not load DuckDB
 
-    con = duckdb.connect(":memory:", config=config)
+    con = _SPARES.take() or duckdb.connect(":memory:", config=_OPEN_CONFIG)
     try:
+        con.execute("SET memory_limit = $1", [memory_limit or DEFAULT_MEMORY_LIMIT])
+        con.execute("SET preserve_insertion_order = $1", [bool(preserve_insertion_order)])
+        if threads is not None:
+            con.execute("SET threads = $1", [int(threads)])
+        if spill_dir is not None:
+            con.execute("SET temp_directory = $1", [str(spill_dir)])
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
         paths = [os.path.abspath(p) for p in [*read, *write]]

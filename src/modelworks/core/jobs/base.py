@@ -52,6 +52,9 @@ class BaseJob:
         max_attempts: attempts before a job that keeps raising ``RetryableJobError`` is marked failed.
         retry_backoff_seconds: delay before the first retry; doubled for each further one.
         retry_backoff_max_seconds: the delay never grows past this.
+        preload: modules the worker imports once when it starts, before it forks any attempt, so
+            that every attempt starts with them loaded (each attempt runs in a forked child: what
+            the child imports itself is imported again by the next attempt).
 
     Inside ``run()``: ``self.params``, ``self.job`` (the row), ``self.project``, ``self.progress()``,
     ``self.log()``, ``self.check_cancelled()``. Raise ``JobFailed`` for an expected failure (its message
@@ -63,6 +66,7 @@ class BaseJob:
     max_attempts: ClassVar[int] = 3
     retry_backoff_seconds: ClassVar[float] = 10.0
     retry_backoff_max_seconds: ClassVar[float] = 600.0
+    preload: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, job: Job, reporter: JobReporter) -> None:
         self.job = job

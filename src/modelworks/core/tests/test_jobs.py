@@ -326,3 +326,28 @@ def test_log_lines_are_numbered_per_job_and_can_be_tailed() -> None:
     ]
     assert [ln.message for ln in job_log_lines(job, after_seq=2)] == ["three"]
     assert JobLogLine.objects.count() == 3
+
+
+# -- what the worker loads before it forks ----------------------------------------------------------
+
+
+def test_the_worker_preloads_what_its_job_types_name() -> None:
+    import sys
+
+    from modelworks.core.jobs.registry import registered_job_types
+    from modelworks.core.jobs.worker import preload_modules
+
+    names = preload_modules(registered_job_types().values())
+    assert "modelworks.engine.recipes.prepare" in names  # the flow build's compilers
+    assert all(name in sys.modules for name in names)
+    assert "sqlglot" in sys.modules
+
+
+def test_a_preload_module_that_does_not_exist_stops_the_worker_with_its_name() -> None:
+    from modelworks.core.jobs.worker import preload_modules
+
+    class Broken(DiagnosticJob):
+        preload = ("modelworks.no_such_module",)
+
+    with pytest.raises(ImproperlyConfigured, match=r"'modelworks\.no_such_module' cannot be imported"):
+        preload_modules([Broken])

@@ -28,7 +28,7 @@ import duckdb
 from sqlglot import ErrorLevel, exp
 from sqlglot.errors import SqlglotError
 
-from modelworks.engine.duck import connect
+from modelworks.engine.duck import close, connect
 from modelworks.engine.flow.errors import ExecutionError, PostgresExecutionError, QueryError
 from modelworks.engine.flow.watch import StepStopped, StepWatch, stopped_error
 from modelworks.engine.io.schema import ColumnSchema, schema_of_parquet
@@ -224,7 +224,7 @@ def execute_in_duckdb(
             raise stopped_error(exc.reason, recipe, timeout_s) from None
         raise
     finally:
-        con.close()
+        close(con)
     return DuckDBRun(rows, columns, extra)
 
 
