@@ -124,3 +124,18 @@ def test_a_forked_child_never_uses_its_parents_spares(spares) -> None:  # type: 
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert spares.ready  # the parent's are still there for it
+
+
+def test_no_spare_is_opened_beyond_the_connections_expected() -> None:
+    duck.warm(2, expected=2)
+    try:
+        deadline = time.monotonic() + 10
+        while len(duck._SPARES.ready) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first, second = connect(), connect()
+        time.sleep(0.2)
+        assert duck._SPARES.ready == [] and duck._SPARES.opening == 0  # nothing opened for nobody
+        duck.close(first)
+        duck.close(second)
+    finally:
+        duck.warm(0)

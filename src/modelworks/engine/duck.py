@@ -48,6 +48,7 @@ class _Spares:
         self.pid = os.getpid()
         self.ready: list[duckdb.DuckDBPyConnection] = []
         self.wanted = 0  # spares to keep ready; 0 until warm() is called
+        self.budget: int | None = None  # connects still expected (None: no end in sight)
         self.opening = 0  # spares being opened by background threads
 
     def take(self) -> duckdb.DuckDBPyConnection | None:
@@ -55,6 +56,8 @@ class _Spares:
             if self.pid != os.getpid() or not self.ready:
                 return None
             con = self.ready.pop()
+            if self.budget is not None:
+                self.budget = max(self.budget - 1, 0)
         self.refill()
         return con
 
@@ -62,7 +65,8 @@ class _Spares:
         with self.lock:
             if self.pid != os.getpid():
                 return
-            missing = self.wanted - len(self.ready) - self.opening
+            wanted = self.wanted if self.budget is None else min(self.wanted, self.budget)
+            missing = wanted - len(self.ready) - self.opening
             self.opening += max(missing, 0)
         for _ in range(max(missing, 0)):
             # Not a daemon: an interpreter exiting while DuckDB opens a database would abort.
@@ -90,7 +94,7 @@ class _Spares:
         # The parent's databases lost their threads in the fork: never use nor close them here.
         self.lock = threading.Lock()
         _INHERITED.extend(self.ready)
-        self.ready, self.wanted, self.opening, self.pid = [], 0, 0, os.getpid()
+        self.ready, self.wanted, self.budget, self.opening, self.pid = [], 0, None, 0, os.getpid()
 
 
 _INHERITED: list[duckdb.DuckDBPyConnection] = []
@@ -98,13 +102,20 @@ _SPARES = _Spares()
 os.register_at_fork(after_in_child=lambda: _SPARES.after_fork_in_child())
 
 
-def warm(spares: int = 1) -> None:
+def warm(spares: int = 1, *, expected: int | None = None) -> None:
     """Keep ``spares`` databases (at most :data:`MAX_SPARES`) opened ahead for the next
     :func:`connect` calls of this process, starting now in the background. Each one is a few MB of
-    memory and idle threads; ``warm(0)`` closes them."""
+    memory and idle threads; ``warm(0)`` closes them.
+
+    Args:
+        spares: how many to keep ready.
+        expected: how many more connections the caller will open (e.g. a build: one per step), so
+            that no spare is opened that nobody will take; None when unknown.
+    """
     spares = max(0, min(int(spares), MAX_SPARES))
     with _SPARES.lock:
         _SPARES.wanted = spares
+        _SPARES.budget = None if expected is None else max(int(expected), 0)
         extra = _SPARES.ready[spares:]
         del _SPARES.ready[spares:]
     for con in extra:

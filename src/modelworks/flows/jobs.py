@@ -41,7 +41,7 @@ from modelworks.flows.services.execution import (
     discard,
     register_outputs,
 )
-from modelworks.flows.services.graph import flow_graph
+from modelworks.flows.services.graph import flow_graph, recipe_shapes
 from modelworks.flows.services.lineage import LineageRecorder, column_edges
 from modelworks.flows.services.pushdown import drop_tables
 
@@ -139,12 +139,22 @@ class BuildFlowJob(BaseJob):
             raise JobFailed(
                 "A dataset this build should bring up to date was deleted; submit the build again."
             )
+        # Read once for the whole build: the recipes do not change while it runs (versions do).
+        self.shapes = recipe_shapes(project)
+        self.virtual = pipeline.virtual_keys(project)
         try:
-            graph = flow_graph(project)
-            plan = pipeline.pipelined_build_plan(project, targets=targets, force=build.force, graph=graph)
+            graph = flow_graph(project, shapes=self.shapes)
+            plan = pipeline.pipelined_build_plan(
+                project,
+                targets=targets,
+                force=build.force,
+                graph=graph,
+                shapes=self.shapes,
+                virtual=self.virtual,
+            )
         except EngineError as exc:
             raise JobFailed(exc.message) from exc
-        self.graph, self.virtual = graph, pipeline.virtual_keys(project)
+        self.graph = graph
         labels = {key: graph.label(key) for key in graph.datasets}
         build.plan = plan_summary(plan, labels)
         build.save(update_fields=["plan", "updated_at"])
@@ -196,7 +206,8 @@ class BuildFlowJob(BaseJob):
         self.cancel_flag = threading.Event()
         self._percent = 2.0  # the overall progress last reported (a step's own progress keeps it)
         max_parallel = int(getattr(settings, "MODELWORKS_FLOW_MAX_PARALLEL", 2))
-        duck.warm(min(max_parallel, len(plan.steps)))
+        # One database per step (and one for the schema checks): no spare nobody would take.
+        duck.warm(min(max_parallel, len(plan.steps)), expected=len(plan.steps) + 1)
         outcome = run_plan(
             plan,
             self._execute,
@@ -284,7 +295,7 @@ class BuildFlowJob(BaseJob):
             reason = upstream_error
         try:
             prepared = pipeline.prepare_step(
-                recipe, blocked_reason=reason, graph=self.graph, virtual=self.virtual
+                recipe, blocked_reason=reason, graph=self.graph, virtual=self.virtual, shapes=self.shapes
             )
         except Exception as exc:  # the recipe was deleted meanwhile…: the step fails with the reason
             prepared = PreparedStep(

@@ -123,13 +123,17 @@ def recipe_shapes(project: Project, *, replace: RecipeShape | None = None) -> li
     return shapes
 
 
-def flow_graph(project: Project, *, replace: RecipeShape | None = None) -> FlowGraph:
+def flow_graph(
+    project: Project, *, replace: RecipeShape | None = None, shapes: Sequence[RecipeShape] | None = None
+) -> FlowGraph:
     """The engine's checked graph of the project's recipes and datasets.
 
     Args:
         project: the project.
         replace: a candidate recipe that replaces the saved one with its id (or is added); this is
             how a change that would close a loop is refused before anything is saved.
+        shapes: the project's :func:`recipe_shapes`, when the caller read them already (``replace``
+            is then ignored).
 
     Raises:
         modelworks.engine.flow.CycleError: the recipes feed each other in a loop (the message
@@ -137,7 +141,7 @@ def flow_graph(project: Project, *, replace: RecipeShape | None = None) -> FlowG
     """
     from modelworks.engine.flow import FlowGraph, RecipeNode
 
-    shapes = recipe_shapes(project, replace=replace)
+    shapes = recipe_shapes(project, replace=replace) if shapes is None else shapes
     labels = {str(pk): name for pk, name in Dataset.objects.filter(project=project).values_list("pk", "name")}
     nodes = []
     for shape in shapes:

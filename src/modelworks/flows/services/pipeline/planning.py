@@ -30,7 +30,11 @@ __all__ = [
 
 
 def pipelined_flow(
-    project: Project, *, graph: FlowGraph | None = None, virtual: set[str] | None = None
+    project: Project,
+    *,
+    graph: FlowGraph | None = None,
+    virtual: set[str] | None = None,
+    shapes: Sequence[RecipeShape] | None = None,
 ) -> PipelinedFlow:
     """The project's flow with its virtual datasets folded into the recipes that read them.
 
@@ -39,10 +43,14 @@ def pipelined_flow(
     """
     from modelworks.engine.flow import pipeline_flow
 
-    graph = graph or flow_graph(project)
-    python = Recipe.objects.filter(project=project, kind__in=RUN_ONLY_KINDS).values_list("pk", flat=True)
+    graph = graph or flow_graph(project, shapes=shapes)
+    if shapes is not None:
+        python = [str(s.id) for s in shapes if s.kind in RUN_ONLY_KINDS]
+    else:
+        query = Recipe.objects.filter(project=project, kind__in=RUN_ONLY_KINDS).values_list("pk", flat=True)
+        python = [str(pk) for pk in query]
     keys = virtual_keys(project) if virtual is None else virtual
-    return pipeline_flow(graph, keys, run_only=[str(pk) for pk in python])
+    return pipeline_flow(graph, keys, run_only=python)
 
 
 def _current_versions(project: Project) -> dict[str, str | None]:
@@ -75,10 +83,12 @@ def pipelined_fingerprints(
     return fingerprints(graph, keys, specs, _current_versions(project))
 
 
-def last_built_fingerprints(project: Project, shapes: Iterable[RecipeShape]) -> dict[str, str | None]:
+def last_built_fingerprints(
+    project: Project, shapes: Iterable[RecipeShape], *, virtual: set[str] | None = None
+) -> dict[str, str | None]:
     """``builds.last_built_fingerprints`` looking at stored outputs only (a virtual output has no
     version; a recipe whose outputs are all virtual is never built)."""
-    virtual = virtual_keys(project)
+    virtual = virtual_keys(project) if virtual is None else virtual
     stored = [
         replace(s, outputs=tuple(o for o in s.outputs if dataset_key(o) not in virtual)) for s in shapes
     ]
@@ -91,8 +101,13 @@ def pipelined_build_plan(
     targets: Sequence[Dataset] | None = None,
     force: bool = False,
     graph: FlowGraph | None = None,
+    shapes: Sequence[RecipeShape] | None = None,
+    virtual: set[str] | None = None,
 ) -> BuildPlan:
     """What a build runs now (``builds.build_plan`` with virtual datasets computed inline).
+
+    ``graph``, ``shapes``, ``virtual``: the project's flow graph, recipe shapes and virtual dataset
+    keys, when the caller read them already (a build reads them once).
 
     Raises:
         modelworks.engine.flow.VirtualDatasetError: a target is virtual (the message says to build a
@@ -101,15 +116,16 @@ def pipelined_build_plan(
     """
     from modelworks.engine.flow import plan_pipelined_build
 
-    graph = graph or flow_graph(project)
-    shapes = recipe_shapes(project)
+    shapes = recipe_shapes(project) if shapes is None else shapes
+    graph = graph or flow_graph(project, shapes=shapes)
+    virtual = virtual_keys(project) if virtual is None else virtual
     python = [s.key for s in shapes if s.kind in RUN_ONLY_KINDS]
     return plan_pipelined_build(
         graph,
-        virtual=virtual_keys(project),
+        virtual=virtual,
         targets=None if not targets else [dataset_key(d) for d in targets],
-        current=pipelined_fingerprints(project, graph=graph, shapes=shapes),
-        last_built=last_built_fingerprints(project, shapes),
+        current=pipelined_fingerprints(project, graph=graph, shapes=shapes, virtual=virtual),
+        last_built=last_built_fingerprints(project, shapes, virtual=virtual),
         force=force,
         blocked_inputs=builds.blocked_inputs(project),
         run_only=python,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from modelworks.datasets.services import version_path
 from modelworks.datasets.storage import data_store
 from modelworks.flows.models import Recipe, StepEngine
 from modelworks.flows.services import execution
-from modelworks.flows.services.graph import dataset_key, flow_graph, version_columns
+from modelworks.flows.services.graph import RecipeShape, dataset_key, flow_graph, version_columns
 from modelworks.flows.services.join_report import (
     REPORT_KEY,
     JoinReport,
@@ -90,6 +90,7 @@ def prepare_step(
     blocked_reason: str | None = None,
     graph: FlowGraph | None = None,
     virtual: set[str] | None = None,
+    shapes: Sequence[RecipeShape] | None = None,
 ) -> execution.PreparedStep:
     """``execution.prepare_step``, or a :class:`FusedPreparedStep` when the recipe reads or writes a
     virtual dataset (job thread).
@@ -98,8 +99,8 @@ def prepare_step(
     that failed a blocking quality rule, stops the step with a message naming them.
 
     Args:
-        graph, virtual: the project's flow graph and virtual dataset keys, when the caller has them
-            (a build reads them once, when it plans); read here otherwise.
+        graph, virtual, shapes: the project's flow graph, virtual dataset keys and recipe shapes,
+            when the caller has them (a build reads them once, when it plans); read here otherwise.
     """
     from modelworks.engine.flow.errors import BlockedInputError
 
@@ -109,8 +110,8 @@ def prepare_step(
     if not touched & virtual:
         return execution.prepare_step(recipe, blocked_reason=blocked_reason)
     project = recipe.project
-    graph = graph or flow_graph(project)
-    folded = pipelined_flow(project, graph=graph, virtual=virtual)
+    graph = graph or flow_graph(project, shapes=shapes)
+    folded = pipelined_flow(project, graph=graph, virtual=virtual, shapes=shapes)
     node = folded.graph.recipe(str(recipe.pk))
     chain = {
         str(r.pk): r
@@ -147,7 +148,7 @@ def prepare_step(
         blocked = BlockedInputError(
             f"recipe {recipe.name!r} cannot run: {blocked_reason}", recipe=recipe.name
         )
-    printed = pipelined_fingerprints(project, graph=graph, virtual=virtual).get(node.id)
+    printed = pipelined_fingerprints(project, graph=graph, virtual=virtual, shapes=shapes).get(node.id)
     # Storing outputs in a database (push-down) is planned per recipe; a fused step writes Parquet.
     in_database = [
         link.dataset.name
