@@ -158,7 +158,10 @@ class BuildFlowJob(BaseJob):
         labels = {key: graph.label(key) for key in graph.datasets}
         build.plan = plan_summary(plan, labels)
         build.save(update_fields=["plan", "updated_at"])
-        recipes = {str(r.pk): r for r in Recipe.objects.filter(project=project).with_links()}
+        recipes = {
+            str(r.pk): r
+            for r in Recipe.objects.filter(project=project).with_links().select_related("project")
+        }
         planned_rows = [
             BuildStep(
                 build=build,
@@ -295,7 +298,12 @@ class BuildFlowJob(BaseJob):
             reason = upstream_error
         try:
             prepared = pipeline.prepare_step(
-                recipe, blocked_reason=reason, graph=self.graph, virtual=self.virtual, shapes=self.shapes
+                recipe,
+                blocked_reason=reason,
+                graph=self.graph,
+                virtual=self.virtual,
+                shapes=self.shapes,
+                recipes=self.recipes,
             )
         except Exception as exc:  # the recipe was deleted meanwhile…: the step fails with the reason
             prepared = PreparedStep(

@@ -124,8 +124,11 @@ def choose_engine(recipe: Recipe, placement: Placement | None = None) -> str:
     return StepEngine.PYTHON if recipe.kind == RecipeKind.PYTHON else StepEngine.DUCKDB
 
 
-def prepare_step(recipe: Recipe, *, blocked_reason: str | None = None) -> PreparedStep:
+def prepare_step(recipe: Recipe, *, blocked_reason: str | None = None, reread: bool = True) -> PreparedStep:
     """Read the recipe and its inputs' current versions (job thread).
+
+    ``reread=False``: ``recipe`` was read with its links and project already (by the build that
+    planned it) and is used as it is; its inputs' versions are always read now.
 
     Raises:
         modelworks.engine.flow.BlockedInputError: an input has no data or its current version
@@ -135,7 +138,8 @@ def prepare_step(recipe: Recipe, *, blocked_reason: str | None = None) -> Prepar
     from modelworks.engine.flow.errors import BlockedInputError
     from modelworks.engine.recipes import normalize_spec
 
-    recipe = Recipe.objects.with_links().select_related("project").get(pk=recipe.pk)
+    if reread:
+        recipe = Recipe.objects.with_links().select_related("project").get(pk=recipe.pk)
     paths: dict[str, Path] = {}
     columns: dict[str, tuple[Column, ...]] = {}
     versions: dict[str, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -91,6 +91,7 @@ def prepare_step(
     graph: FlowGraph | None = None,
     virtual: set[str] | None = None,
     shapes: Sequence[RecipeShape] | None = None,
+    recipes: Mapping[str, Recipe] | None = None,
 ) -> execution.PreparedStep:
     """``execution.prepare_step``, or a :class:`FusedPreparedStep` when the recipe reads or writes a
     virtual dataset (job thread).
@@ -101,22 +102,28 @@ def prepare_step(
     Args:
         graph, virtual, shapes: the project's flow graph, virtual dataset keys and recipe shapes,
             when the caller has them (a build reads them once, when it plans); read here otherwise.
+        recipes: the project's recipes by id (with their links and project), as the caller read
+            them when it planned: the step then runs them as planned, without reading them again.
     """
     from modelworks.engine.flow.errors import BlockedInputError
 
     virtual = virtual_keys(recipe.project) if virtual is None else virtual
-    recipe = Recipe.objects.with_links().select_related("project").get(pk=recipe.pk)
+    if recipes is not None and str(recipe.pk) in recipes:
+        recipe = recipes[str(recipe.pk)]
+    else:
+        recipe = Recipe.objects.with_links().select_related("project").get(pk=recipe.pk)
     touched = {dataset_key(d) for d in (*recipe.input_datasets, *recipe.output_datasets)}
     if not touched & virtual:
-        return execution.prepare_step(recipe, blocked_reason=blocked_reason)
+        return execution.prepare_step(recipe, blocked_reason=blocked_reason, reread=recipes is None)
     project = recipe.project
     graph = graph or flow_graph(project, shapes=shapes)
     folded = pipelined_flow(project, graph=graph, virtual=virtual, shapes=shapes)
     node = folded.graph.recipe(str(recipe.pk))
-    chain = {
-        str(r.pk): r
-        for r in Recipe.objects.filter(pk__in=[int(i) for i in folded.fused[node.id]]).with_links()
-    }
+    wanted = list(folded.fused[node.id])
+    if recipes is not None and all(i in recipes for i in wanted):
+        chain = {i: recipes[i] for i in wanted}
+    else:
+        chain = {str(r.pk): r for r in Recipe.objects.filter(pk__in=[int(i) for i in wanted]).with_links()}
     datasets = {
         dataset_key(d): d
         for d in Dataset.objects.filter(pk__in=[int(k) for k in node.inputs]).select_related("pinned_version")
