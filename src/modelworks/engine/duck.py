@@ -160,28 +160,38 @@ def connect(
     """
     import duckdb  # here: importing this module (for quote_identifier) must not load DuckDB
 
+    # One statement list, one call: each call gives the GIL up and must take it back, which costs up
+    # to a switch interval (5 ms) while another thread runs Python (a build's job thread does).
+    statements = [
+        f"SET memory_limit = {_literal(memory_limit or DEFAULT_MEMORY_LIMIT)}",
+        f"SET preserve_insertion_order = {'true' if preserve_insertion_order else 'false'}",
+    ]
+    if threads is not None:
+        statements.append(f"SET threads = {int(threads)}")
+    if spill_dir is not None:
+        statements.append(f"SET temp_directory = {_literal(str(spill_dir))}")
+    statements += ["SET TimeZone = 'UTC'", "SET enable_progress_bar = false"]
+    paths = [os.path.abspath(p) for p in [*read, *write]]
+    if paths:
+        statements.append(f"SET allowed_paths = [{', '.join(_literal(p) for p in paths)}]")
+    if spill_dir is not None:
+        statements.append(f"SET allowed_directories = [{_literal(os.path.abspath(spill_dir) + os.sep)}]")
+    # The order matters: the allow-lists can only be set while external access is still on.
+    statements += ["SET enable_external_access = false", "SET lock_configuration = true"]
     con = _SPARES.take() or duckdb.connect(":memory:", config=_OPEN_CONFIG)
     try:
-        con.execute("SET memory_limit = $1", [memory_limit or DEFAULT_MEMORY_LIMIT])
-        con.execute("SET preserve_insertion_order = $1", [bool(preserve_insertion_order)])
-        if threads is not None:
-            con.execute("SET threads = $1", [int(threads)])
-        if spill_dir is not None:
-            con.execute("SET temp_directory = $1", [str(spill_dir)])
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")
-        paths = [os.path.abspath(p) for p in [*read, *write]]
-        if paths:
-            con.execute("SET allowed_paths = $1", [paths])
-        if spill_dir is not None:
-            con.execute("SET allowed_directories = $1", [[os.path.abspath(spill_dir) + os.sep]])
-        # The order matters: the allow-lists can only be set while external access is still on.
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+        con.execute(";\n".join(statements))
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal (settings only: paths and sizes the platform chose, never user text)."""
+    if "\x00" in value:
+        raise ValueError("a DuckDB setting cannot contain a NUL character")
+    return "'" + value.replace("'", "''") + "'"
 
 
 def quote_identifier(name: str) -> str:
