@@ -1,41 +1,36 @@
-"""``ScoringModel``: load an MLflow model folder once, then parse request bodies and score them fast.
-
-Loading picks the most specific flavor the folder has: ``lightgbm`` and ``xgboost`` (native booster
-files, read by the boosting library itself), ``sklearn`` (cloudpickle/pickle through MLflow; the skops
-format with the trusted-type rule below), then the generic ``python_function`` through
-``mlflow.pyfunc``. Pickled files can run code when loaded: only the scoring service, the worker's job
-processes and their child processes load models, never the web server.
-
-The fast path: boosters and scikit-learn estimators on purely numeric columns are scored from a
-float64 NumPy matrix built straight from the parsed JSON, without pandas (MLflow's
-``dataframe_split`` rows in one ``numpy.asarray`` call, records row by row); pipelines with text,
-date or category columns get a typed DataFrame. Any value that is not a plain finite number sends
-the body down the column-by-column path, which reports it exactly.
+""":class:`ScoringModel`: a model folder loaded once, then request bodies parsed and validated against
+its signature and scored (fast NumPy path or typed DataFrame), with explanations when asked.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import logging
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from modelworks.engine.scoring.adapters import (
-    Adapter,
-    LightGBMAdapter,
-    PyfuncAdapter,
-    SklearnAdapter,
-    Task,
-    XGBoostAdapter,
-)
+from modelworks.engine.scoring.adapters import Adapter, LightGBMAdapter, SklearnAdapter, Task, XGBoostAdapter
 from modelworks.engine.scoring.errors import ModelLoadError, ScoringInputError
+from modelworks.engine.scoring.model.batches import (
+    _FLOATS,
+    Array,
+    InputBatch,
+    Predictions,
+    _frame_ready,
+    _plain_values,
+    _positional_matrix,
+)
+from modelworks.engine.scoring.model.loading import (
+    _FLAVORS,
+    _input_example,
+    _lab_info,
+    _load_adapter,
+    _read_mlmodel,
+    _zeros_body,
+)
 from modelworks.engine.scoring.parsing import (
     ABSENT,
     RawTable,
@@ -48,93 +43,6 @@ from modelworks.engine.scoring.schema import ColumnSpec, InputSchema, schema_fro
 
 if TYPE_CHECKING:
     import pandas as pd
-
-__all__ = ["TRUSTED_PREFIXES", "InputBatch", "Predictions", "ScoringModel"]
-
-#: Types a skops file may name: the model libraries and the Lab's own steps (never "trust all").
-TRUSTED_PREFIXES = (
-    "sklearn.",
-    "lightgbm.",
-    "xgboost.",
-    "numpy.",
-    "scipy.",
-    "collections.",
-    "builtins.",
-    "modelworks.engine.automl.",
-)
-_FLAVORS = ("lightgbm", "xgboost", "sklearn", "python_function")
-_FLOATS = frozenset({int, float})
-Array = np.ndarray[Any, Any]
-
-
-class InputBatch:
-    """Parsed, validated rows ready for :meth:`ScoringModel.predict`.
-
-    ``columns`` holds each schema column typed (NumPy arrays for numbers and booleans, lists for text);
-    ``matrix`` the float64 matrix of the fast path (``None`` on the DataFrame path) and
-    ``matrix_columns`` the names of its columns, in order; ``frame`` builds a typed pandas DataFrame
-    on first use (the fast path never needs it).
-    """
-
-    __slots__ = ("_frame", "columns", "ids", "matrix", "matrix_columns", "rows")
-
-    def __init__(
-        self,
-        columns: dict[str, Any],
-        rows: int,
-        *,
-        ids: list[str] | None = None,
-        matrix: Array | None = None,
-        matrix_columns: tuple[str, ...] | None = None,
-    ) -> None:
-        self.columns = columns
-        self.rows = rows
-        self.ids = ids
-        self.matrix = matrix
-        self.matrix_columns = matrix_columns if matrix is not None else None
-        self._frame: pd.DataFrame | None = None
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        """The rows as a DataFrame with one typed column per schema column."""
-        if self._frame is None:
-            import pandas as pd
-
-            if self.matrix is not None and not self.columns:
-                self._frame = pd.DataFrame(self.matrix)
-            else:
-                self._frame = pd.DataFrame(
-                    {k: v for k, v in self.columns.items()}, index=pd.RangeIndex(self.rows)
-                )
-        return self._frame
-
-
-@dataclass
-class Predictions:
-    """What :meth:`ScoringModel.predict` returns, one entry per row in every list.
-
-    ``predictions``: labels (classifiers) or numbers; ``probabilities``: ``{class: p}`` per row for
-    classifiers (``None`` otherwise); ``explanations``: per row ``{"available", "method", "output",
-    "base_value", "contributions": {column: value}}`` (largest first), or ``{"available": False,
-    "reason": ...}``; ``None`` when not asked.
-    """
-
-    predictions: list[Any]
-    probabilities: list[dict[str, float]] | None = None
-    explanations: list[dict[str, Any]] | None = None
-    classes: tuple[str, ...] | None = field(default=None, repr=False)
-    probability_matrix: Array | None = field(default=None, repr=False)
-
-    def to_rows(self) -> list[dict[str, Any]]:
-        """One dict per row: ``prediction`` and, when present, ``probabilities`` and ``explanation``."""
-        rows: list[dict[str, Any]] = [{"prediction": p} for p in self.predictions]
-        if self.probabilities is not None:
-            for row, proba in zip(rows, self.probabilities, strict=True):
-                row["probabilities"] = proba
-        if self.explanations is not None:
-            for row, explanation in zip(rows, self.explanations, strict=True):
-                row["explanation"] = explanation
-        return rows
 
 
 class ScoringModel:
@@ -428,231 +336,7 @@ class ScoringModel:
         return [{"available": False, "reason": note}] * batch.rows
 
 
-# ------------------------------------------------------------------------------------------- helpers
-
-
-def _positional_matrix(data: list[list[Any]], header: Sequence[str], order: Sequence[str]) -> Array | None:
-    """The float64 matrix of positional rows (``dataframe_split``) in ``order``, or ``None`` when a
-    column is missing or a value is not a plain finite number (the column path then reports it)."""
-    position = {c: j for j, c in enumerate(header)}
-    try:
-        index = [position[name] for name in order]
-    except KeyError:
-        return None
-    if not set(map(type, chain.from_iterable(data))) <= _FLOATS:
-        return None  # text in a column the model ignores also lands here: the column path is exact
-    try:
-        matrix = np.asarray(data, dtype=np.float64)
-    except OverflowError:  # an integer beyond float64: the column path says "not_finite"
-        return None
-    if index != list(range(matrix.shape[1])):
-        matrix = matrix[:, index]
-    if not np.isfinite(matrix).all():
-        return None
-    return np.ascontiguousarray(matrix)
-
-
 def _did_you_mean(name: str, given: list[str]) -> str:
     from modelworks.engine.errors import did_you_mean
 
     return did_you_mean(name, [g for g in given if g != name]) or "."
-
-
-def _frame_ready(spec: ColumnSpec, values: Any) -> Any:
-    """Dates as pandas timestamps (what Lab pipelines were trained on); other types unchanged."""
-    if spec.type != "datetime":
-        return values
-    import pandas as pd
-
-    try:
-        stamps = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601")
-    except (ValueError, TypeError) as exc:
-        raise ScoringInputError(
-            "wrong_type",
-            f"Column {spec.name!r} holds a value that is not an ISO date/time ({exc}); send text like "
-            "'2024-07-01' or '2024-07-01T14:30:00'.",
-            column=spec.name,
-        ) from None
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    return stamps.to_numpy()
-
-
-def _read_mlmodel(model_dir: Path) -> dict[str, Any]:
-    import yaml
-
-    file = model_dir / "MLmodel"
-    if not model_dir.is_dir():
-        raise ModelLoadError(f"The model folder {model_dir} does not exist; was the model version deleted?")
-    if not file.is_file():
-        raise ModelLoadError(
-            f"The folder {model_dir.name!r} has no MLmodel file, so it is not an MLflow model; register a "
-            "model saved with mlflow.<flavor>.save_model or log_model."
-        )
-    try:
-        meta = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ModelLoadError(f"The MLmodel file of {model_dir.name!r} is not readable YAML: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise ModelLoadError(f"The MLmodel file of {model_dir.name!r} is not an MLflow model description.")
-    return meta
-
-
-def _lab_info(model_dir: Path) -> dict[str, Any]:
-    """``modelworks.json`` of a Lab model (task, classes), or ``{}``."""
-    file = model_dir / "modelworks.json"
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _inside(model_dir: Path, relative: Any, what: str) -> Path:
-    if not isinstance(relative, str) or not relative:
-        raise ModelLoadError(f"The MLmodel file of {model_dir.name!r} does not name its {what} file.")
-    path = (model_dir / relative).resolve()
-    if not path.is_relative_to(model_dir.resolve()):
-        raise ModelLoadError(
-            f"The MLmodel file of {model_dir.name!r} points to a {what} file outside the model folder "
-            f"({relative!r}); the scoring service only reads files inside the folder.",
-        )
-    if not path.exists():
-        raise ModelLoadError(
-            f"The {what} file {relative!r} is missing from the model folder {model_dir.name!r}."
-        )
-    return path
-
-
-def _load_skops(path: Path) -> Any:
-    import skops.io  # type: ignore[import-untyped]
-
-    untrusted = skops.io.get_untrusted_types(file=str(path))
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-    if refused:
-        raise ModelLoadError(
-            f"The model file names types that are not trusted: {', '.join(refused[:5])}. Only "
-            "scikit-learn, LightGBM, XGBoost, NumPy and SciPy types are loaded from skops files.",
-            refused=refused[:20],
-        )
-    return skops.io.load(str(path), trusted=untrusted)
-
-
-def _quiet_mlflow() -> None:
-    import mlflow  # noqa: F401  (importing MLflow configures its loggers: set the level afterwards)
-
-    logging.getLogger("mlflow").setLevel(logging.ERROR)
-
-
-def _load_adapter(
-    model_dir: Path,
-    flavor: str,
-    config: dict[str, Any],
-    info: dict[str, Any],
-    schema: InputSchema | None,
-    meta: dict[str, Any],
-) -> Adapter:
-    task = info.get("task")
-    if flavor == "lightgbm":
-        path = _inside(model_dir, config.get("data", "model.lgb"), "LightGBM model")
-        model_class = str(config.get("model_class", "lightgbm.basic.Booster"))
-        if model_class == "lightgbm.basic.Booster":
-            import lightgbm as lgb
-
-            return LightGBMAdapter(lgb.Booster(model_file=str(path)))
-        if not model_class.startswith("lightgbm."):
-            raise ModelLoadError(
-                f"The LightGBM flavor names the class {model_class!r}, which is not LightGBM's."
-            )
-        estimator = _load_sklearn_file(path, config)
-        return _unwrap(estimator, info)
-    if flavor == "xgboost":
-        path = _inside(model_dir, config.get("data", "model.xgb"), "XGBoost model")
-        model_class = str(config.get("model_class", "xgboost.core.Booster"))
-        if not model_class.startswith("xgboost."):
-            raise ModelLoadError(
-                f"The XGBoost flavor names the class {model_class!r}, which is not XGBoost's."
-            )
-        import xgboost as xgb
-
-        booster = xgb.Booster()
-        booster.load_model(str(path))
-        return XGBoostAdapter(booster)
-    if flavor == "sklearn":
-        path = _inside(model_dir, config.get("pickled_model", "model.pkl"), "scikit-learn model")
-        if config.get("serialization_format") == "skops":
-            estimator = _load_skops(path)
-        else:
-            _quiet_mlflow()
-            import mlflow.sklearn
-
-            estimator = mlflow.sklearn.load_model(str(model_dir))
-        return _unwrap(estimator, info)
-    _quiet_mlflow()
-    import mlflow.pyfunc
-
-    return PyfuncAdapter(
-        mlflow.pyfunc.load_model(str(model_dir)), task=task if isinstance(task, str) else None
-    )
-
-
-def _load_sklearn_file(path: Path, config: dict[str, Any]) -> Any:
-    if config.get("serialization_format") == "skops":
-        return _load_skops(path)
-    import cloudpickle  # type: ignore[import-untyped]
-
-    with path.open("rb") as handle:
-        return cloudpickle.load(handle)
-
-
-def _unwrap(estimator: Any, info: dict[str, Any]) -> Adapter:
-    """The booster inside a bare LightGBM/XGBoost sklearn estimator (fast path, exact SHAP), else sklearn."""
-    classes = getattr(estimator, "classes_", None)
-    raw = list(np.asarray(classes).tolist()) if classes is not None else None
-    module = type(estimator).__module__
-    if module.startswith("lightgbm.") and hasattr(estimator, "booster_"):
-        return LightGBMAdapter(estimator.booster_, raw)
-    if module.startswith("xgboost.") and hasattr(estimator, "get_booster"):
-        return XGBoostAdapter(estimator.get_booster(), raw)
-    task = info.get("task")
-    info_classes = info.get("classes")
-    return SklearnAdapter(
-        estimator,
-        task=task if isinstance(task, str) else None,
-        classes=list(info_classes) if isinstance(info_classes, list) else None,
-    )
-
-
-def _input_example(model_dir: Path, meta: dict[str, Any]) -> bytes | None:
-    """The folder's input example as a ``dataframe_split`` body (or ``None``)."""
-    saved = meta.get("saved_input_example_info")
-    if not isinstance(saved, dict) or saved.get("type") != "dataframe":
-        return None
-    try:
-        path = _inside(model_dir, saved.get("artifact_path", "input_example.json"), "input example")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ModelLoadError, OSError, ValueError):
-        return None
-    if saved.get("pandas_orient", "split") == "split" and isinstance(data, dict):
-        return json.dumps({"dataframe_split": data}).encode()
-    if isinstance(data, list):
-        return json.dumps({"dataframe_records": data}).encode()
-    return None
-
-
-def _zeros_body(order: Sequence[str]) -> bytes:
-    return json.dumps({"records": [dict.fromkeys(order, 0.0), dict.fromkeys(order, 1.0)]}).encode()
-
-
-def _plain_values(series: Any) -> list[Any]:
-    """A DataFrame column as the JSON-like values a request body would hold (dates as ISO text)."""
-    if series.dtype.kind == "M":
-        return [None if t is None or t != t else t.isoformat() for t in series.tolist()]
-    if series.dtype.kind == "f":
-        return [None if v != v else v for v in series.tolist()]
-    values = series.astype(object).where(series.notna(), None).tolist()
-    # Dates and times held as objects (a Parquet date column) become ISO text too.
-    return [
-        v.item() if isinstance(v, np.generic) else v.isoformat() if isinstance(v, dt.date | dt.time) else v
-        for v in values
-    ]
