@@ -33,7 +33,15 @@ from modelworks.catalog.models import (
 from modelworks.catalog.models.lineage import NAME_MAX_LENGTH
 from modelworks.core.models import Project
 
-__all__ = ["JobSpec", "RunReport", "apply_run_report", "record_dataset", "record_job", "record_run"]
+__all__ = [
+    "JobSpec",
+    "RunReport",
+    "apply_run_report",
+    "make_run_report",
+    "record_dataset",
+    "record_job",
+    "record_run",
+]
 
 
 @dataclass(frozen=True)
@@ -417,12 +425,49 @@ def record_run(
             or a Modelworks dataset belongs to another project.
         RunConflictError: the run id already belongs to another job of the project.
     """
+    report = make_run_report(
+        project,
+        job_name,
+        inputs=inputs,
+        outputs=outputs,
+        column_lineage=column_lineage,
+        run_id=run_id,
+        state=state,
+        started_at=started_at,
+        ended_at=ended_at,
+        job=job,
+        description=description,
+        sql=sql,
+    )
+    return apply_run_report(project, report, node_cache=node_cache)
+
+
+def make_run_report(
+    project: Project,
+    job_name: str,
+    *,
+    inputs: Sequence[DatasetRef | Any] = (),
+    outputs: Sequence[DatasetRef | Any] = (),
+    column_lineage: Sequence[ColumnEdge] = (),
+    run_id: uuid.UUID | str | None = None,
+    state: RunState | str = RunState.COMPLETED,
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    job: JobSpec | None = None,
+    description: str | None = None,
+    sql: str | None = None,
+) -> RunReport:
+    """The report :func:`record_run` stores for its arguments (same defaults: times default to now).
+
+    Raises:
+        LineageError: the state is unknown or the run id is not a UUID.
+    """
     now = timezone.now()
     run_state = _parse_state(state)
     spec = job or JobSpec(
         namespace=internal_namespace(project.slug), name=job_name, description=description, sql=sql
     )
-    report = RunReport(
+    return RunReport(
         job=spec,
         run_id=_parse_run_id(run_id),
         state=run_state,
@@ -433,7 +478,6 @@ def record_run(
         outputs=outputs,
         column_lineage=column_lineage,
     )
-    return apply_run_report(project, report, node_cache=node_cache)
 
 
 @transaction.atomic

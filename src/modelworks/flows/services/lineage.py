@@ -19,9 +19,10 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 
 import modelworks
-from modelworks.catalog.lineage import ColumnEdge, ColumnInput, LineageError, record_run
+from modelworks.catalog.lineage import ColumnEdge, ColumnInput, LineageError
+from modelworks.catalog.lineage.batch import apply_run_reports
 from modelworks.catalog.lineage.refs import ColumnRef, DatasetRef
-from modelworks.catalog.lineage.store import NodeCache
+from modelworks.catalog.lineage.store import RunReport, make_run_report
 from modelworks.catalog.models import LineageEvent, internal_namespace
 from modelworks.core.models import Project
 from modelworks.datasets.models import Dataset, DatasetVersion
@@ -243,13 +244,13 @@ class LineageRecorder:
         by_run: dict[uuid.UUID, list[StepReport]] = {}
         for report in reports:
             by_run.setdefault(report.run_id, []).append(report)
-        recorded: set[uuid.UUID] = set()
-        nodes: NodeCache = {}  # each dataset's catalog node is written once per flush
-        with transaction.atomic():
-            for run_id, states in by_run.items():
-                last = states[-1]
-                try:
-                    record_run(
+        runs: list[RunReport] = []
+        recipes: list[str] = []
+        for run_id, states in by_run.items():
+            last = states[-1]
+            try:
+                runs.append(
+                    make_run_report(
                         project,
                         job_name(last.recipe_name),
                         inputs=[self._ref(d, known) for d in last.inputs],
@@ -261,13 +262,20 @@ class LineageRecorder:
                         ended_at=last.event_time if last.state != "running" else None,
                         description=last.description or None,
                         sql=last.sql or None,
-                        node_cache=nodes,
                     )
-                except (LineageError, ValueError) as exc:
-                    logger.warning("lineage of recipe %r could not be recorded: %s", last.recipe_name, exc)
-                    nodes.clear()  # nodes this run wrote were rolled back with it
-                    continue
-                recorded.add(run_id)
+                )
+            except (LineageError, ValueError) as exc:
+                logger.warning("lineage of recipe %r could not be recorded: %s", last.recipe_name, exc)
+                continue
+            recipes.append(last.recipe_name)
+
+        def skipped(index: int, report: RunReport, exc: Exception) -> None:
+            logger.warning("lineage of recipe %r could not be recorded: %s", recipes[index], exc)
+
+        with transaction.atomic():
+            # Every run in one batch: a few queries whatever the number of steps and datasets.
+            stored = apply_run_reports(project, runs, on_error=skipped)
+            recorded = {report.run_id for report, run in zip(runs, stored, strict=True) if run is not None}
             events = []
             for report in reports:
                 if report.run_id not in recorded:
