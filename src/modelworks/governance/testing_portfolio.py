@@ -12,8 +12,10 @@ arranged so that each portfolio rule maps onto one of the suite's ``Access`` sco
   dave, who sees nothing, gets 404.
 * ``world_idea(w)``: an idea submitted by carol, linked to the project the same way (qualify /
   reject: alice only; carol and bob see it, 403; dave 404).
-* ``world_spare_stage(w)``: an unused stage, for the delete row.
-* Portfolio membership is for instance administrators (``instance_admin``).
+* ``world_spare_stage(w)``: an unused stage, for the edit and delete rows (API and pages).
+* Portfolio membership is for instance administrators (``instance_admin``), on the page and in
+  the API (``/governance/members``): every other signed-in user gets 403. The API rows change the
+  role of dave (a viewer) and of the world's group, never the last lead.
 
 Viewers, business owners and submitters without a project role are covered by
 ``governance/tests/test_gov_portfolio_permissions.py``.
@@ -112,6 +114,23 @@ def _member(w: PermissionWorld) -> dict[str, Any]:
     return {"member_id": member.pk}
 
 
+def _member_user(w: PermissionWorld) -> dict[str, Any]:
+    world_portfolio(w)
+    PortfolioMember.objects.create(user=w.users["outsider"], role=PortfolioRole.VIEWER)
+    return {"username": w.users["outsider"].username}
+
+
+def _member_group(w: PermissionWorld) -> dict[str, Any]:
+    world_portfolio(w)
+    PortfolioMember.objects.create(group=w.group, role=PortfolioRole.VIEWER)
+    return {"name": w.group.name}
+
+
+def _stage_order(w: PermissionWorld) -> dict[str, Any]:
+    keys = list(Stage.objects.order_by("order", "id").values_list("key", flat=True))
+    return {"stages": keys[::-1]}
+
+
 def _new_use_case(w: PermissionWorld) -> dict[str, Any]:
     return {"title": "Fuel burn forecast", "business_unit": "Operations"}
 
@@ -140,6 +159,25 @@ API_ROUTES: list[ApiRouteCase] = [
     ApiRouteCase("governance_use_cases_delete", CHANGES, _use_case, ok_status=204),
     ApiRouteCase("governance_use_cases_move", CHANGES, _use_case, body=lambda w: {"stage": "poc"}),
     ApiRouteCase("governance_stages_list", SIGNED_IN),
+    ApiRouteCase(
+        "governance_stages_create",
+        LEAD,
+        _lead,
+        body=lambda w: {"key": "review", "label": "Review", "kind": "active"},
+        ok_status=201,
+    ),
+    ApiRouteCase("governance_stages_update", LEAD, _stage, body=lambda w: {"label": "Field test"}),
+    ApiRouteCase("governance_stages_delete", LEAD, _stage, ok_status=204),
+    ApiRouteCase("governance_stages_reorder", LEAD, _lead, body=_stage_order),
+    ApiRouteCase("governance_members_list", INSTANCE_ADMIN, _lead),
+    ApiRouteCase(
+        "governance_members_user_set", INSTANCE_ADMIN, _member_user, body=lambda w: {"role": "lead"}
+    ),
+    ApiRouteCase("governance_members_user_revoke", INSTANCE_ADMIN, _member_user, ok_status=204),
+    ApiRouteCase(
+        "governance_members_group_set", INSTANCE_ADMIN, _member_group, body=lambda w: {"role": "lead"}
+    ),
+    ApiRouteCase("governance_members_group_revoke", INSTANCE_ADMIN, _member_group, ok_status=204),
     ApiRouteCase("governance_ideas_submit", SIGNED_IN, body=_idea_body, ok_status=201),
     ApiRouteCase("governance_ideas_mine", SIGNED_IN),
     ApiRouteCase("governance_ideas_queue", LEAD, _lead),

@@ -1,6 +1,7 @@
 """The governance REST API, one module per part; ``modelworks.config.api`` mounts ``router``.
 
-Each part's module defines its own ``router`` (portfolio, value, signoff, aiact); add yours below.
+Each part's module defines its own ``router`` (portfolio and portfolio_admin, value, signoff, aiact);
+add yours below.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from ninja import Router
 __all__ = ["router"]
 
 router = Router()
-for _part in ("portfolio", "value", "signoff", "aiact"):
+for _part in ("portfolio", "portfolio_admin", "value", "signoff", "aiact"):
     try:
         _module = import_module(f"modelworks.governance.api.{_part}")
     except ModuleNotFoundError as exc:  # a part not written yet

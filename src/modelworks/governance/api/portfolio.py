@@ -4,7 +4,7 @@
   the business owner), delete (leads), ``/stage`` to move it through the pipeline;
 * ``/governance/ideas``: submit an idea (anyone signed in), your own ideas, the intake queue and
   ``/qualify`` / ``/reject`` (leads);
-* ``/governance/stages``: the pipeline.
+* ``/governance/stages`` (the pipeline) and ``/governance/members``: see ``portfolio_admin``.
 
 Anonymous callers get 401. A use case the caller may not see is a 404 (never a 403 that would
 reveal it exists); one they see but may not change is a 403.
@@ -26,7 +26,7 @@ from ninja.responses import Status
 from modelworks.core.api.errors import responses
 from modelworks.core.models import Project, User
 from modelworks.core.schemas import InputSchema, UserRef
-from modelworks.governance.models import RiskLevel, Stage, UseCase
+from modelworks.governance.models import RiskLevel, UseCase
 from modelworks.governance.services import portfolio as services
 from modelworks.governance.services import portfolio_intake as intake
 from modelworks.governance.services.access import is_lead, is_portfolio_viewer
@@ -328,17 +328,6 @@ def governance_use_cases_move(request: HttpRequest, slug: str, payload: MoveIn) 
         use_case, payload.stage, actor=request.user, comment=payload.comment, request=request
     )
     return _detail(request.user, slug)
-
-
-@router.get(
-    "/governance/stages",
-    response=responses({200: list[StageOut]}),
-    operation_id="governance_stages_list",
-    summary="List the pipeline stages in order",
-)
-@paginate
-def governance_stages_list(request: HttpRequest) -> QuerySet[Stage]:
-    return Stage.objects.order_by("order", "id")
 
 
 # --------------------------------------------------------------------------------------------- intake

@@ -170,7 +170,12 @@ class MemberRevokeView(InstanceAdminView):
         if member is None:
             raise Http404(f"No portfolio member {kwargs['member_id']}.")
         name = member.principal_name
-        members.revoke_portfolio_role(member, actor=request.user, request=request)
+        try:
+            members.revoke_portfolio_role(member, actor=request.user, request=request)
+        except ValidationError as exc:  # the last governance lead
+            page = MembersView(request=request, args=(), kwargs={})
+            context = page.get_context_data(row_error=(member.pk, " ".join(exc.messages)))
+            return page.render_to_response(context, status=422)
         return done(
             request, reverse("governance:portfolio_members"), f"{name} no longer has a portfolio role."
         )
