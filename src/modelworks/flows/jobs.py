@@ -217,8 +217,10 @@ class BuildFlowJob(BaseJob):
             max_parallel=max_parallel,
             cancelled=self._cancel_requested,
             on_event=self._on_event,
-            # While a step runs, this thread writes the lineage of the steps so far.
+            # While a step runs (a long one: a short one would only be slowed down), this thread
+            # writes the lineage of the steps so far; the rest is written at the end, in one batch.
             on_idle=self._catch_up,
+            idle_after=float(getattr(settings, "MODELWORKS_FLOW_LINEAGE_DELAY_SECONDS", 1.0)),
         )
         for step_outcome in outcome.steps:
             self._record_outcome(step_outcome)

@@ -238,3 +238,32 @@ def test_an_empty_plan_succeeds() -> None:
     plan = plan_of()
     outcome = run_plan(plan, Recorder())
     assert outcome.status == "succeeded" and outcome.steps == ()
+
+
+def test_idle_work_waits_for_a_step_that_runs_long_enough() -> None:
+    plan = plan_of(RecipeNode("quick", "quick", ("raw",), ("x",)), RecipeNode("slow", "slow", ("x",), ("y",)))
+    idle_at: list[float] = []
+    slow_started: list[float] = []
+
+    def slow() -> StepResult:
+        slow_started.append(time.monotonic())
+        time.sleep(0.6)
+        return StepResult(rows={"y": 1})
+
+    outcome = run_plan(
+        plan,
+        Recorder({"slow": slow}),
+        on_idle=lambda: idle_at.append(time.monotonic()),
+        idle_after=0.3,
+    )
+    assert outcome.status == "succeeded", outcome.to_dict()
+    # Not while the quick step ran: once, while the slow one ran, after it had run 0.3 s.
+    assert len(idle_at) == 1
+    assert idle_at[0] - slow_started[0] >= 0.25
+
+
+def test_without_a_delay_idle_work_runs_whenever_the_runner_waits() -> None:
+    plan = plan_of(RecipeNode("a", "a", ("raw",), ("x",)), RecipeNode("b", "b", ("x",), ("y",)))
+    calls: list[int] = []
+    outcome = run_plan(plan, Recorder(), on_idle=lambda: calls.append(1))
+    assert outcome.status == "succeeded" and len(calls) == 2

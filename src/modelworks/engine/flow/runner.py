@@ -177,6 +177,7 @@ def run_plan(
     cancelled: Callable[[], bool] = _never,
     on_event: Callable[[BuildEvent], None] = _ignore,
     on_idle: Callable[[], None] | None = None,
+    idle_after: float = 0.0,
 ) -> BuildOutcome:
     """Run every step of ``plan`` with ``execute_step``.
 
@@ -192,11 +193,14 @@ def run_plan(
             steps, to do deferred work meanwhile (e.g. write the lineage of finished steps); it
             should be short, since a step that finishes meanwhile waits for it. An exception it
             raises is logged and ignored.
+        idle_after: seconds the running steps must have run before ``on_idle`` is called: work a
+            step that ends sooner would only have slowed down is left for a later call (or the
+            caller's own end), where it is done once for several steps.
 
     Returns:
         One outcome per step, in plan order.
     """
-    return _Run(plan, execute_step, max(1, max_parallel), cancelled, on_event, on_idle).run()
+    return _Run(plan, execute_step, max(1, max_parallel), cancelled, on_event, on_idle, idle_after).run()
 
 
 class _Run:
@@ -208,9 +212,11 @@ class _Run:
         cancelled: Callable[[], bool],
         on_event: Callable[[BuildEvent], None],
         on_idle: Callable[[], None] | None = None,
+        idle_after: float = 0.0,
     ) -> None:
         self.plan = plan
         self.on_idle = on_idle
+        self.idle_after = max(0.0, idle_after)
         self.execute_step = execute_step
         self.max_parallel = max_parallel
         self.cancelled = cancelled
@@ -247,8 +253,12 @@ class _Run:
                         self._settle(step, SKIPPED, "skipped: its upstream steps did not succeed")
                     pending = []
                     continue
-                self._idle()
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                done: set[Future[StepOutcome]] = set()
+                if self.idle_after > 0:
+                    done, _ = wait(running, timeout=self.idle_after, return_when=FIRST_COMPLETED)
+                if not done:
+                    self._idle()
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: self._index(running[f])):
                     step = running.pop(future)
                     outcome = self._collect(future, step)
