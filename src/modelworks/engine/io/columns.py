@@ -16,12 +16,35 @@ from modelworks.engine.duck import quote_identifier
 from modelworks.engine.errors import did_you_mean
 from modelworks.engine.io.duck_errors import GUARD_MARK, NUL_MARK
 from modelworks.engine.io.errors import InvalidImportOptionError
-from modelworks.engine.io.infer import EXACT_DOUBLE_INT
+from modelworks.engine.io.infer import (
+    BIG_INTEGER,
+    BOOL_PATTERN,
+    DATE_PATTERN,
+    EXACT_DOUBLE_INT,
+    FLOAT_PATTERN,
+    GROUPED_INT_PATTERN,
+    INT_PATTERN,
+    MISSING_MARKS,
+    TEXT_FORMATS,
+    TIMESTAMP_PATTERN,
+)
 from modelworks.engine.io.schema import physical_type_for
 
-__all__ = ["ColumnPlan", "resolve_overrides", "select_list"]
+__all__ = ["PLAIN_TYPES", "ColumnPlan", "empty_guard", "resolve_overrides", "select_list"]
 
 _LOOSE_INT = r"\s*[+-]?[0-9]+\s*"
+
+# The usual notation of each type a ``plain`` text format can hold (see ``infer``).
+_PLAIN_PATTERNS = {
+    "BOOLEAN": BOOL_PATTERN,
+    "BIGINT": INT_PATTERN,
+    BIG_INTEGER: INT_PATTERN,
+    "DOUBLE": FLOAT_PATTERN,
+    "DATE": DATE_PATTERN,
+    "TIMESTAMP": f"({TIMESTAMP_PATTERN})|({DATE_PATTERN})",
+}
+#: Types whose text can be read in the ``plain`` format (with ``-`` as missing).
+PLAIN_TYPES = frozenset(_PLAIN_PATTERNS)
 
 
 @dataclass
@@ -37,6 +60,11 @@ class ColumnPlan:
         source: the name the reader gives the column, when it differs from ``name``.
         typed_source: the reader already produces typed values (JSON, Parquet); an override is then
             applied with a cast whose failures are refused, not by the reader.
+        text_format: how the text is written when the reader cannot parse it itself (see
+            :data:`~modelworks.engine.io.infer.TEXT_FORMATS`; ``plain``: the usual notation with
+            ``-`` as missing). The column is then read as text and converted by the select.
+        dropped: the column is read but not stored (an unnamed last column that looked empty, as
+            written by a delimiter at the end of every line); :func:`empty_guard` refuses a value in it.
     """
 
     name: str
@@ -45,12 +73,16 @@ class ColumnPlan:
     max_abs: float = 0.0
     source: str | None = None
     typed_source: bool = False
+    text_format: str | None = None
+    dropped: bool = False
 
     @property
     def read_type(self) -> str:
         """The type the reader parses the raw text as."""
         if self.typed_source:
             return self.target
+        if self.text_format is not None or self.target == BIG_INTEGER:
+            return "VARCHAR"
         if self.target == "TIMESTAMPTZ":
             return "VARCHAR"  # the reader can drop offsets; an explicit cast applies them
         if self.origin == "exact":
@@ -69,6 +101,14 @@ class ColumnPlan:
         refuse = f"error('{GUARD_MARK[:-1]}' || chr(31) || '{index}' || chr(31) || CAST({column} AS VARCHAR))"
         stored = self.target
         value = f"CAST({column} AS {stored})"
+        if not self.typed_source and self.origin != "override" and self.read_type == "VARCHAR":
+            converted = self._converted_text(column)
+            if converted is not None:
+                missing = ", ".join(f"'{mark}'" for mark in MISSING_MARKS)
+                return (
+                    f"CASE WHEN {column} IS NULL OR trim({column}) IN ({missing}) THEN NULL "
+                    f"WHEN {converted} IS NOT NULL THEN {converted} ELSE {refuse} END AS {alias}"
+                )
         if self.typed_source and self.origin == "override":
             fits = f"TRY_CAST({column} AS {stored}) IS NOT NULL"
         elif self.target == "TIMESTAMPTZ":
@@ -84,7 +124,8 @@ class ColumnPlan:
         elif self.read_type == self.target:
             return f"{column} AS {alias}" if self.source else column
         elif self.target == "BIGINT" and self.read_type == "DOUBLE":
-            fits = f"{column} = trunc({column}) AND abs({column}) <= {EXACT_DOUBLE_INT}"
+            # A double equal to 2**53 may have been read from 2**53 + 1: only smaller ones are exact.
+            fits = f"{column} = trunc({column}) AND abs({column}) < {EXACT_DOUBLE_INT}"
         elif self.target == "BIGINT" and self.origin == "inferred":
             fits = f"CAST(TRY_CAST({column} AS BIGINT) AS VARCHAR) = {column}"
         elif self.target == "BIGINT":
@@ -95,10 +136,42 @@ class ColumnPlan:
             return f"{column} AS {alias}" if self.source else column
         return f"CASE WHEN {column} IS NULL THEN NULL WHEN {fits} THEN {value} ELSE {refuse} END AS {alias}"
 
+    def _converted_text(self, column: str) -> str | None:
+        """SQL giving the typed value of a text column in its text format, NULL when it does not fit."""
+        fmt = self.text_format or "plain"
+        if fmt == "plain":
+            pattern = _PLAIN_PATTERNS.get(self.target)
+            if pattern is None:
+                return None
+            cast = f"TRY_CAST({column} AS {self.target})"
+        else:
+            pattern, strptime_format = TEXT_FORMATS[fmt]
+            if fmt == "grouped" and self.target == "BIGINT":
+                pattern = GROUPED_INT_PATTERN  # TRY_CAST('1234.5' AS BIGINT) would round
+            if strptime_format is not None:
+                cast = f"CAST(try_strptime({column}, '{strptime_format}') AS DATE)"
+            elif fmt == "decimal_comma":
+                cast = f"TRY_CAST(replace(replace({column}, '.', ''), ',', '.') AS {self.target})"
+            else:  # grouped
+                cast = f"TRY_CAST(replace({column}, ',', '') AS {self.target})"
+        # The patterns are constants of this package (no quote in them), never user text.
+        return f"(CASE WHEN regexp_full_match({column}, '{pattern}') THEN {cast} END)"
+
 
 def select_list(plans: Sequence[ColumnPlan]) -> str:
-    """The select list of all plans, in order."""
-    return ", ".join(plan.select_sql(index) for index, plan in enumerate(plans))
+    """The select list of all plans that are not dropped, in order."""
+    return ", ".join(plan.select_sql(index) for index, plan in enumerate(plans) if not plan.dropped)
+
+
+def empty_guard(plans: Sequence[ColumnPlan]) -> str:
+    """A ``WHERE`` clause refusing a value in a dropped column (empty text when none is dropped)."""
+    checks = []
+    for index, plan in enumerate(plans):
+        if plan.dropped:
+            column = quote_identifier(plan.name)
+            refuse = f"error('{GUARD_MARK[:-1]}' || chr(31) || '{index}' || chr(31) || {column})"
+            checks.append(f"(CASE WHEN {column} IS NULL OR trim({column}) = '' THEN true ELSE {refuse} END)")
+    return f" WHERE {' AND '.join(checks)}" if checks else ""
 
 
 def resolve_overrides(names: Sequence[str], types: Mapping[str, str]) -> dict[int, str]:

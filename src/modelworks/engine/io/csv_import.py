@@ -10,6 +10,7 @@ sample, the column is widened and the pass runs again; this only costs time on s
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import duckdb
 
 from modelworks.engine.duck import connect
-from modelworks.engine.io.columns import ColumnPlan, resolve_overrides, select_list
+from modelworks.engine.io.columns import PLAIN_TYPES, ColumnPlan, empty_guard, resolve_overrides, select_list
 from modelworks.engine.io.csv_dialect import check_single_char, detect_delimiter, first_record
 from modelworks.engine.io.duck_errors import ReaderProblem, parse_reader_error, shorten
 from modelworks.engine.io.errors import (
@@ -30,7 +31,14 @@ from modelworks.engine.io.errors import (
     TypeMismatchError,
 )
 from modelworks.engine.io.headers import Rename, clean_headers
-from modelworks.engine.io.infer import infer_columns, widen
+from modelworks.engine.io.infer import (
+    BIG_INTEGER,
+    MISSING_MARKS,
+    TEXT_FORMATS,
+    ColumnGuess,
+    infer_columns,
+    widen,
+)
 from modelworks.engine.io.schema import logical_type
 from modelworks.engine.io.text import diagnose_utf8, find_nul
 from modelworks.engine.io.versions import ImportOptions
@@ -96,7 +104,7 @@ def import_delimited(
             else detect_delimiter(head, quote=quote, prefer_tab=prefer_tab)
         )
     raw_header = list(header_values) if header_values is not None else first_record(head, delimiter, quote)
-    if not raw_header or not head.strip():
+    if not raw_header or not head.replace("\ufeff", "").strip():  # a byte order mark alone is no data
         raise EmptyFileError(
             f"{label!r} holds no data (only blank lines); upload a file with rows", file=label
         )
@@ -114,7 +122,7 @@ def import_delimited(
     if exact_types is None:
         guesses, header, whole_file = _sample_types(text_path, delimiter, quote, width, options, header)
     else:
-        guesses, header, whole_file = [(t, 0.0) for t in exact_types], bool(header), True
+        guesses, header, whole_file = [ColumnGuess(t) for t in exact_types], bool(header), True
     if header:
         names, renames = clean_headers(raw_header, duplicates=options.duplicate_headers, label=label)
     else:
@@ -123,13 +131,15 @@ def import_delimited(
     # Types seen on every row need no guard against values further down: there are none.
     origin = "exact" if whole_file else "inferred"
     plans = [
-        ColumnPlan(name, target, origin, max_abs)
-        for name, (target, max_abs) in zip(names, guesses, strict=True)
+        ColumnPlan(name, guess.duckdb_type, origin, guess.max_abs, text_format=guess.text_format)
+        for name, guess in zip(names, guesses, strict=True)
     ]
     for index, duckdb_type in resolve_overrides(names, options.types).items():
         plans[index] = ColumnPlan(names[index], duckdb_type, "override")
     outcome = CsvOutcome(row_count=0, delimiter=delimiter, header=header, renames=renames)
-    for rename in renames:
+    if header and exact_types is None:
+        _drop_trailing_empty(plans, guesses, renames, outcome)
+    for rename in outcome.renames:
         outcome.warnings.append(
             f"column {rename.position} had {'no name' if rename.reason == 'empty' else 'a duplicate name'}"
             f"{'' if rename.reason == 'empty' else f' {rename.original!r}'}; it is named {rename.name!r}"
@@ -140,12 +150,35 @@ def import_delimited(
     _copy_with_widening(
         text_path, out_path, scratch, options, plans, outcome, label, source_path, quote, where, pad
     )
+    _report_dropped(plans, outcome)
     return outcome
+
+
+def _drop_trailing_empty(
+    plans: list[ColumnPlan], guesses: Sequence[ColumnGuess], renames: list[Rename], outcome: CsvOutcome
+) -> None:
+    """Leave out unnamed last columns without a value: what a delimiter ending every line makes."""
+    unnamed = {rename.position - 1: rename for rename in renames if rename.reason == "empty"}
+    index = len(plans) - 1
+    while index > 0 and index in unnamed and guesses[index].values == 0 and plans[index].origin != "override":
+        plans[index] = ColumnPlan(plans[index].name, "VARCHAR", "inferred", dropped=True)
+        index -= 1
+    dropped = [i for i, plan in enumerate(plans) if plan.dropped]
+    outcome.renames = [r for r in renames if r.position - 1 not in dropped]
+
+
+def _report_dropped(plans: Sequence[ColumnPlan], outcome: CsvOutcome) -> None:
+    dropped = sum(1 for plan in plans if plan.dropped)
+    if dropped:
+        outcome.warnings.append(
+            f"every line ends with {'a delimiter' if dropped == 1 else f'{dropped} delimiters'}; "
+            f"the empty, unnamed last column{'s were' if dropped > 1 else ' was'} left out"
+        )
 
 
 def _sample_types(
     path: Path, delimiter: str, quote: str, width: int, options: ImportOptions, header: bool | None
-) -> tuple[list[tuple[str, float]], bool, bool]:
+) -> tuple[list[ColumnGuess], bool, bool]:
     """Infer types and header on the first rows; also say whether those rows were the whole file."""
     rows = max(100, min(options.sample_rows, _SAMPLE_CELLS // max(1, width)))
     names = [f"c{i}" for i in range(width)]
@@ -171,14 +204,14 @@ def _sample_types(
                 "nulls": list(options.null_values),
             },
         )
-        guesses, detected = infer_columns(con, "mw_sample", names, header=header)
+        guesses, detected = infer_columns(con, "mw_sample", names, header=header, delimiter=delimiter)
         sampled = con.execute("SELECT count(*) FROM mw_sample").fetchone()
         whole_file = bool(sampled and sampled[0] <= rows)
     except duckdb.Error as exc:
         raise CorruptFileError(f"the start of the file could not be read as CSV ({exc})") from exc
     finally:
         con.close()
-    return [(g.duckdb_type, g.max_abs) for g in guesses], detected, whole_file
+    return guesses, detected, whole_file
 
 
 def _memory_limit(options: ImportOptions, width: int) -> str | None:
@@ -231,7 +264,7 @@ def _copy_with_widening(
                 f"SELECT {select_list(plans)} FROM read_csv($path, auto_detect = false, delim = $delim, "  # noqa: S608
                 "quote = $quote, escape = $quote, header = $header, columns = $columns, nullstr = $nulls, "
                 "strict_mode = true, null_padding = $pad, parallel = $parallel, ignore_errors = $skip, "
-                "store_rejects = $skip)"
+                f"store_rejects = $skip){empty_guard(plans)}"
             )
             try:
                 outcome.row_count = copy_to_parquet(con, select, params, out_path, options.compression)
@@ -246,18 +279,53 @@ def _copy_with_widening(
             if index is None or problem.kind not in ("convert", "guard"):
                 raise _reader_error(problem, label, source_path, where)
             plan = plans[index]
-            if plan.origin != "inferred":
+            if plan.dropped:
+                # The unnamed last column holds a value after all: keep it, named as usual.
+                plans[index] = ColumnPlan(plan.name, "VARCHAR", "inferred")
+                outcome.renames.append(Rename(index + 1, "", plan.name, "empty"))
+                outcome.warnings.append(
+                    f"column {index + 1} has no name; it is named {plan.name!r} (it holds values from "
+                    f"{where(problem.line) if problem.line else 'further down the file'})"
+                )
+                continue
+            if plan.origin == "override":
                 raise _type_mismatch(plan, index, problem, label, where, text_path, outcome, quote)
-            new_type = widen(plan.target, problem.value or "")
-            outcome.warnings.append(
-                f"column {plan.name!r} looked like {logical_type(plan.target)} in the first rows, but "
-                f"{where(problem.line) + ' holds' if problem.line else 'the file also holds'} "
-                f"{shorten(problem.value or '')!r}; it was imported as {logical_type(new_type)}"
+            new_type, text_format = _widened(plan, problem.value or "")
+            plans[index] = ColumnPlan(plan.name, new_type, "inferred", text_format=text_format)
+            if new_type == plan.target:
+                continue  # a missing mark (-) further down: now read as missing
+            first_rows = "in the first rows" if plan.origin == "inferred" else "elsewhere"
+            # A column read as DOUBLE reports a value as DuckDB prints doubles, not as the file has it.
+            found = (
+                "integers too large to hold exactly as floating-point numbers"
+                if plan.read_type == "DOUBLE" and new_type == BIG_INTEGER
+                else repr(shorten(problem.value or ""))
             )
-            plans[index] = ColumnPlan(plan.name, new_type, "inferred")
+            outcome.warnings.append(
+                f"column {plan.name!r} looked like {logical_type(plan.target)} {first_rows}, but "
+                f"{where(problem.line) + ' holds' if problem.line else 'the file also holds'} "
+                f"{found}; it was imported as {logical_type(new_type)}"
+            )
         finally:
             con.close()
     raise DatasetImportError(f"the column types of {label!r} could not be settled; choose them explicitly")
+
+
+def _widened(plan: ColumnPlan, value: str) -> tuple[str, str | None]:
+    """The type and text format a column moves to when ``value`` does not fit it."""
+    fmt = plan.text_format
+    if value.strip() in MISSING_MARKS and plan.target in PLAIN_TYPES and fmt in (None, "plain"):
+        return plan.target, "plain"
+    if fmt in ("grouped", "decimal_comma") and plan.target == "BIGINT":
+        pattern = TEXT_FORMATS[fmt][0]
+        if re.fullmatch(pattern, value.strip()):
+            return "DOUBLE", fmt  # 1,234 then 1,234.5: still numbers written the same way
+    if fmt not in (None, "plain"):
+        return "VARCHAR", None
+    new_type = widen(plan.target, value)
+    # Missing marks (-) keep being read as missing while the column is typed.
+    keep = new_type != "VARCHAR" and (fmt == "plain" or new_type == BIG_INTEGER)
+    return new_type, "plain" if keep else None
 
 
 def _first_cast_reject(

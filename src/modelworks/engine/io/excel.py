@@ -37,6 +37,7 @@ class ExcelSheet:
         header: the header row, padded to the sheet's width (all None without a header).
         types: the DuckDB type of each column, from the cell types.
         where: names a CSV line as a place in the workbook ("row 7 of sheet 'Q1'").
+        other_sheets: the workbook's other sheets, when the first one was taken by default.
     """
 
     csv_path: Path
@@ -44,6 +45,7 @@ class ExcelSheet:
     header: list[object]
     types: list[str]
     where: Callable[[int], str]
+    other_sheets: tuple[str, ...] = ()
 
 
 def sheet_to_csv(source: Path, scratch: Path, options: ImportOptions, *, label: str) -> ExcelSheet:
@@ -76,8 +78,11 @@ def sheet_to_csv(source: Path, scratch: Path, options: ImportOptions, *, label: 
             file=label,
         ) from exc
     try:
-        name = _pick_sheet(list(workbook.sheetnames), options.sheet, label)
-        return _write_sheet(workbook[name], name, scratch / "sheet.csv", options, label)
+        names = list(workbook.sheetnames)
+        name = _pick_sheet(names, options.sheet, label)
+        others = tuple(n for n in names if n != name) if options.sheet is None else ()
+        sheet = _write_sheet(workbook[name], name, scratch / "sheet.csv", options, label, others)
+        return sheet
     finally:
         workbook.close()
         handle.close()
@@ -104,7 +109,9 @@ def _pick_sheet(names: list[str], wanted: str | int | None, label: str) -> str:
     )
 
 
-def _write_sheet(sheet: Any, name: str, target: Path, options: ImportOptions, label: str) -> ExcelSheet:
+def _write_sheet(
+    sheet: Any, name: str, target: Path, options: ImportOptions, label: str, others: tuple[str, ...]
+) -> ExcelSheet:
     header_wanted = options.header is not False
     header: list[object] | None = None
     kinds: list[set[str]] = []
@@ -129,8 +136,9 @@ def _write_sheet(sheet: Any, name: str, target: Path, options: ImportOptions, la
             excel_rows.append(row_number)
     width = max(len(kinds), len(header or []))
     if width == 0:
+        listing = f" (its other sheets: {', '.join(repr(o) for o in others)})" if others else ""
         raise EmptyFileError(
-            f"sheet {name!r} of {label!r} is empty; choose the sheet that holds the data", file=label
+            f"sheet {name!r} of {label!r} is empty; choose the sheet that holds the data{listing}", file=label
         )
     kinds += [set() for _ in range(width - len(kinds))]
     padded_header: list[object] = (header or []) + [None] * (width - len(header or []))
@@ -145,6 +153,7 @@ def _write_sheet(sheet: Any, name: str, target: Path, options: ImportOptions, la
         header=padded_header if header_wanted else [None] * width,
         types=[_duckdb_type(k) for k in kinds],
         where=where,
+        other_sheets=others,
     )
 
 

@@ -29,7 +29,7 @@ from modelworks.engine.io.excel import sheet_to_csv
 from modelworks.engine.io.schema import ColumnSchema, schema_of_parquet
 from modelworks.engine.io.sniff import detect_encoding, read_head, resolve_format, sniff_content
 from modelworks.engine.io.storage import StagedFile, Store
-from modelworks.engine.io.text import prepare_text
+from modelworks.engine.io.text import normalise_line_breaks, prepare_text
 from modelworks.engine.io.typed_sources import TypedOutcome, import_jsonl, import_parquet
 from modelworks.engine.io.versions import ImportOptions, SourceInfo, VersionInfo
 
@@ -140,7 +140,9 @@ def _convert(
     outcome: CsvOutcome | TypedOutcome
     if fmt in ("csv", "tsv"):
         encoding = detect_encoding(head, options.encoding, label=label)
-        text = prepare_text(source, encoding, scratch, label=label, scan_utf8=False)
+        text = normalise_line_breaks(
+            prepare_text(source, encoding, scratch, label=label, scan_utf8=False), scratch
+        )
         timings["check"] = _since(started)
         outcome = import_delimited(
             text.path, out, scratch, options, label=label, source_path=source, prefer_tab=fmt == "tsv"
@@ -169,6 +171,12 @@ def _convert(
             header_values=sheet.header,
             where=sheet.where,
         )
+        if sheet.other_sheets:
+            outcome.warnings.append(
+                f"the workbook has {len(sheet.other_sheets) + 1} sheets; the first, {sheet.sheet!r}, was "
+                f"imported (the others: {', '.join(repr(n) for n in sheet.other_sheets)}); choose the sheet "
+                "in the import options to import another"
+            )
         source_info = SourceInfo(fmt, size, header=options.header is not False, sheet=sheet.sheet)
     elif fmt == "jsonl":
         encoding = detect_encoding(head, options.encoding, label=label)

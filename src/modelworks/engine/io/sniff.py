@@ -111,6 +111,12 @@ def sniff_content(path: str | os.PathLike[str], head: bytes) -> Content:
     text = head.lstrip(codecs.BOM_UTF8).lstrip()
     if text[:1] == b"{" and _first_line_is_json_object(text):
         return Content("jsonl", "JSON Lines text")
+    if text[:1] == b"{" and text[1:].lstrip()[:1] == b'"':
+        # An object spread over several lines (pretty-printed JSON): not JSON Lines, and not CSV.
+        return Content(
+            "binary",
+            "a JSON document written over several lines; save it as JSON Lines (one object per line)",
+        )
     if text[:1] == b"[" and text[1:].lstrip()[:1] == b"{":
         return Content("binary", "a JSON array document; convert it to JSON Lines (one object per line)")
     return Content("text", "delimited text (CSV/TSV)")
@@ -291,6 +297,11 @@ def guess_encoding(data: bytes) -> str | None:
     cp1250, cp1252 and cp775 alike). When its guess is one of them and the bytes read as sensible
     Western text in cp1252 (what Excel on Windows writes), cp1252 wins.
     """
+    if _isolated_high_bytes(data) and _reads_as_western(data):
+        # Every non-ASCII byte stands alone, between ASCII ones: single-byte Western text (é, €, curly quotes).
+        # charset-normalizer tends to call short samples like this a CJK encoding (johab, big5…),
+        # whose characters take two bytes, mostly both non-ASCII; that would swallow delimiters.
+        return "cp1252"
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
         return None
@@ -310,6 +321,18 @@ _LATIN_CODE_PAGES = {
 
 # Punctuation Western text uses; the signs cp1250 letters turn into (³ for ł, ¹ for ą…) are left out.
 _WESTERN_EXTRAS = set("€‚„…†‡‰‘’“”•–—™«»°±²µ·º¿×÷£¥§©®¢")  # noqa: RUF001
+
+
+def _isolated_high_bytes(data: bytes) -> bool:
+    previous_high = False
+    seen = False
+    for byte in data:
+        high = byte >= 0x80
+        if high and previous_high:
+            return False
+        seen = seen or high
+        previous_high = high
+    return seen
 
 
 def _reads_as_western(data: bytes) -> bool:

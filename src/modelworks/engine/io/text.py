@@ -16,7 +16,7 @@ from pathlib import Path
 from modelworks.engine.io.errors import EncodingError, NulByteError
 from modelworks.engine.io.sniff import guess_encoding
 
-__all__ = ["PreparedText", "diagnose_utf8", "find_nul", "prepare_text"]
+__all__ = ["PreparedText", "diagnose_utf8", "find_nul", "normalise_line_breaks", "prepare_text"]
 
 _CHUNK = 8 << 20
 
@@ -75,6 +75,25 @@ def prepare_text(
             out.write(text)
         out.write(decoder.decode(b"", final=True))
     return PreparedText(path=target, encoding=encoding)
+
+
+def normalise_line_breaks(text: PreparedText, scratch: Path) -> PreparedText:
+    """Rewrite a UTF-8 file whose lines end in a lone CR (classic Mac, old Excel for Mac) with LF.
+
+    DuckDB's reader and the dialect detection split records on LF; without this, such a file reads
+    as a single line. Only files whose first megabyte holds a CR and no LF at all are rewritten, so
+    CRLF files and CRs inside quoted fields of LF files are left alone.
+    """
+    with open(text.path, "rb") as raw:
+        head = raw.read(1 << 20)
+    if b"\r" not in head or b"\n" in head:
+        return text
+    target = scratch / "source-lf.txt"
+    # In UTF-8 the CR byte only ever encodes CR, so replacing bytes is safe.
+    with open(text.path, "rb") as raw, open(target, "wb") as out:
+        for chunk in iter(lambda: raw.read(_CHUNK), b""):
+            out.write(chunk.replace(b"\r", b"\n"))
+    return PreparedText(path=target, encoding=text.encoding)
 
 
 def diagnose_utf8(source: Path, *, label: str) -> EncodingError:
