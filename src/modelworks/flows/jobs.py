@@ -47,6 +47,9 @@ from modelworks.flows.services.pushdown import drop_tables
 
 __all__ = ["BuildFlowJob", "DropTablesJob"]
 
+# Lineage is written while a step runs only once it has run this long (see run_plan's idle_after).
+LINEAGE_DELAY_SECONDS = 1.0
+
 _STATUS = {
     "succeeded": StepStatus.SUCCEEDED,
     "failed": StepStatus.FAILED,
@@ -220,7 +223,7 @@ class BuildFlowJob(BaseJob):
             # While a step runs (a long one: a short one would only be slowed down), this thread
             # writes the lineage of the steps so far; the rest is written at the end, in one batch.
             on_idle=self._catch_up,
-            idle_after=float(getattr(settings, "MODELWORKS_FLOW_LINEAGE_DELAY_SECONDS", 1.0)),
+            idle_after=LINEAGE_DELAY_SECONDS,
         )
         for step_outcome in outcome.steps:
             self._record_outcome(step_outcome)
