@@ -16,6 +16,7 @@ from modelworks.connections import api as connections_api
 from modelworks.core.api import audit, fallback, groups, jobs, members, projects, tokens, users
 from modelworks.core.api.auth import api_auth, docs_login_required
 from modelworks.core.api.errors import install_error_handlers
+from modelworks.core.api.parser import StrictJsonParser
 from modelworks.datasets import api as datasets_api
 from modelworks.deployments import api as deployments_api
 from modelworks.flows import api as flows_api
@@ -38,6 +39,7 @@ api = NinjaAPI(
     # validatorUrl null: Swagger UI would otherwise send the schema to validator.swagger.io.
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
     docs_decorator=docs_login_required,
+    parser=StrictJsonParser(),  # duplicated keys, NaN and non-UTF-8 bodies are refused (400)
 )
 install_error_handlers(api)
 

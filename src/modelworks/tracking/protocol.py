@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
@@ -233,6 +235,16 @@ def _caller(request: HttpRequest, project: str) -> tuple[User, Project, Role]:
 
 
 def _payload(request: HttpRequest) -> dict[str, Any]:
+    try:
+        request.body  # noqa: B018 - read once here: Django refuses bodies over its limit when read
+    except RequestDataTooBig as exc:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise MlflowError(
+            "RESOURCE_LIMIT_EXCEEDED",
+            f"The request body is larger than the {limit:,} bytes a request may have; log fewer values "
+            "per call (log_batch takes at most 1,000 metrics, 100 params and 100 tags).",
+            status=413,
+        ) from exc
     if request.method in ("GET", "HEAD", "DELETE") and not request.body:
         result: dict[str, Any] = {}
         for key in request.GET:
@@ -248,6 +260,10 @@ def _payload(request: HttpRequest) -> dict[str, Any]:
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MlflowError("MALFORMED_REQUEST", f"The request body is not valid JSON: {exc}.") from exc
+    except RecursionError as exc:
+        raise MlflowError(
+            "MALFORMED_REQUEST", "The request body nests objects or lists too deeply to be read."
+        ) from exc
     if not isinstance(data, dict):
         raise MlflowError("MALFORMED_REQUEST", "The request body must be a JSON object.")
     return data

@@ -24,7 +24,8 @@ import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,6 +33,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from modelworks.core.api.auth import CsrfRejected, rejected_token_message
+from modelworks.core.api.parser import BodyParseError
 from modelworks.core.jobs.exceptions import (
     InvalidJobParamsError,
     JobError,
@@ -188,11 +190,30 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code = _CODE_BY_STATUS.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
         message = str(exc)
-        if exc.status_code == 400 and message == "Cannot parse request body":
+        if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+            cause = exc.__cause__
             message = (
-                "The request body is not valid JSON; send a JSON object with Content-Type: application/json."
+                str(cause)
+                if isinstance(cause, BodyParseError)
+                else "The request body is not valid JSON; send a JSON object with Content-Type: application/json."
             )
         return respond(request, exc.status_code, code, message)
+
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # Raised when the body is read, before the operation runs (Django's DATA_UPLOAD_MAX_MEMORY_SIZE).
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return respond(
+            request,
+            413,
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"The request body is larger than the {limit:,} bytes a JSON request may have; send less "
+            "data per request (upload files as multipart form data instead).",
+            {"limit_bytes": limit},
+        )
+
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # Too many form fields or files, a malformed multipart body…: the client's fault, not a bug.
+        return respond(request, 400, ErrorCode.VALIDATION_ERROR, f"The request was refused: {exc}")
 
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         # The traceback goes to the server log only: it can reveal paths, settings and data.
@@ -219,6 +240,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(IntegrityError, on_integrity)
     api.add_exception_handler(Throttled, on_throttled)
     api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(RequestDataTooBig, on_too_big)
+    api.add_exception_handler(SuspiciousOperation, on_suspicious)
     api.add_exception_handler(Exception, on_unexpected)
 
 

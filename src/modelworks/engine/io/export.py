@@ -4,7 +4,8 @@ A cell such as ``=HYPERLINK("http://evil", "click")`` is data in Modelworks but 
 LibreOffice (CSV injection). Every text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return is written with a leading apostrophe, which spreadsheets read as "this is text" and
 do not display. Number, date and boolean columns are written as is: ``-5`` in a number column is a
-number, not a formula.
+number, not a formula. Column names get the same treatment in the header row (a column may be named
+``=HYPERLINK(…)`` in an uploaded file).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from modelworks.engine.io.duck_errors import first_line
 from modelworks.engine.io.errors import ExportError
 from modelworks.engine.io.schema import read_schema
 
-__all__ = ["FORMULA_PREFIXES", "export_csv", "formula_safe_sql"]
+__all__ = ["FORMULA_PREFIXES", "export_csv", "formula_safe_header", "formula_safe_sql"]
 
 #: First characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -32,6 +33,11 @@ def formula_safe_sql(column_sql: str) -> str:
     """SQL that prefixes a text value with ``'`` when it starts like a formula."""
     starts = ", ".join(f"chr({ord(c)})" for c in FORMULA_PREFIXES)
     return f"CASE WHEN left({column_sql}, 1) IN ({starts}) THEN chr(39) || {column_sql} ELSE {column_sql} END"
+
+
+def formula_safe_header(name: str) -> str:
+    """A column name as the header cell: prefixed with ``'`` when it starts like a formula."""
+    return "'" + name if name.startswith(FORMULA_PREFIXES) else name
 
 
 def export_csv(
@@ -66,10 +72,11 @@ def export_csv(
     select = []
     for name in chosen:
         column = quote_identifier(name)
+        header = quote_identifier(formula_safe_header(name))
         if by_name[name].type in ("string", "nested", "other", "binary"):
-            select.append(f"{formula_safe_sql(f'CAST({column} AS VARCHAR)')} AS {column}")
+            select.append(f"{formula_safe_sql(f'CAST({column} AS VARCHAR)')} AS {header}")
         else:
-            select.append(column)
+            select.append(f"{column} AS {header}")
     target = Path(destination).resolve()
     fd, temp_name = tempfile.mkstemp(prefix=".export-", suffix=".csv", dir=target.parent)
     os.close(fd)

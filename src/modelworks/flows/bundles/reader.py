@@ -6,7 +6,8 @@ uncompressed size; while extracting, the bytes actually read are counted again (
 about its size is caught). Only the layout's files are read; member names never become paths (data
 files are written as ``<slug>.parquet`` in a private temporary folder, the slug checked by a strict
 pattern). YAML is parsed with ``yaml.safe_load`` after refusing anchors/aliases, so neither object
-construction (``!!python/...``) nor alias bombs get through.
+construction (``!!python/...``) nor alias bombs get through; nesting deeper than
+:data:`MAX_YAML_DEPTH` is refused before the document is built.
 """
 
 from __future__ import annotations
@@ -37,10 +38,13 @@ from modelworks.flows.bundles.format import (
 )
 from modelworks.flows.bundles.yamltext import load_yaml
 
-__all__ = ["MAX_MEMBERS", "MAX_YAML_BYTES", "Bundle", "open_bundle"]
+__all__ = ["MAX_MEMBERS", "MAX_YAML_BYTES", "MAX_YAML_DEPTH", "Bundle", "open_bundle"]
 
 MAX_MEMBERS = 10_000
 MAX_YAML_BYTES = 10 * 1024 * 1024
+#: Deepest nesting of mappings and lists a bundle file may have (real files use fewer than 10 levels;
+#: the YAML composer recurses per level, so a deeper file would exhaust the stack).
+MAX_YAML_DEPTH = 50
 _CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -70,9 +74,20 @@ def _parse(raw: bytes, file: str) -> Any:
     except UnicodeDecodeError as exc:
         raise BundleError(f"is not UTF-8 text (byte {exc.start})", file=file) from exc
     try:
+        depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 raise BundleError("uses a YAML alias (*name); write the values out instead", file=file)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise BundleError(
+                        f"nests mappings or lists more than {MAX_YAML_DEPTH} levels deep; a bundle file "
+                        "is a few levels deep",
+                        file=file,
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         return load_yaml(text)
     except yaml.constructor.ConstructorError as exc:
         raise BundleError(
