@@ -41,7 +41,7 @@ from modelworks.flows.services.execution import (
     discard,
     register_outputs,
 )
-from modelworks.flows.services.graph import flow_graph, recipe_shapes
+from modelworks.flows.services.graph import RecipeShape, flow_graph
 from modelworks.flows.services.lineage import LineageRecorder, column_edges
 from modelworks.flows.services.pushdown import drop_tables
 
@@ -143,7 +143,13 @@ class BuildFlowJob(BaseJob):
                 "A dataset this build should bring up to date was deleted; submit the build again."
             )
         # Read once for the whole build: the recipes do not change while it runs (versions do).
-        self.shapes = recipe_shapes(project)
+        every_recipe = list(
+            Recipe.objects.filter(project=project)
+            .with_links()
+            .select_related("project")
+            .order_by("name", "id")
+        )
+        self.shapes = [RecipeShape.of(r) for r in every_recipe]  # as graph.recipe_shapes reads them
         self.virtual = pipeline.virtual_keys(project)
         try:
             graph = flow_graph(project, shapes=self.shapes)
@@ -161,10 +167,7 @@ class BuildFlowJob(BaseJob):
         labels = {key: graph.label(key) for key in graph.datasets}
         build.plan = plan_summary(plan, labels)
         build.save(update_fields=["plan", "updated_at"])
-        recipes = {
-            str(r.pk): r
-            for r in Recipe.objects.filter(project=project).with_links().select_related("project")
-        }
+        recipes = {str(r.pk): r for r in every_recipe}
         planned_rows = [
             BuildStep(
                 build=build,
