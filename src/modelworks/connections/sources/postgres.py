@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from modelworks.connections.sources.base import SSL_MODES, SourceError, TestResult, scrub
+from modelworks.connections.sources.base import SSL_MODES, SourceError, TestResult, check_destination, scrub
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -72,6 +72,7 @@ class PostgresSource:
     def _connect(self) -> Any:
         import adbc_driver_postgresql.dbapi as pg
 
+        check_destination(self.host, self.port)
         try:
             return pg.connect(self._uri(), autocommit=True)
         except Exception as exc:  # the driver's errors are plain Exceptions subclasses
@@ -89,6 +90,7 @@ class PostgresSource:
         """
         import adbc_driver_postgresql.dbapi as pg
 
+        check_destination(self.host, self.port)
         try:
             return pg.connect(self._uri(), autocommit=autocommit)
         except Exception as exc:

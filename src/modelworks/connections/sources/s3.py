@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from modelworks.connections.sources.base import SourceError, TestResult, scrub
+from modelworks.connections.sources.base import SourceError, TestResult, check_destination, scrub
 
 __all__ = ["S3File", "S3Source"]
 
@@ -54,6 +55,9 @@ class S3Source:
         # No credential discovery on the network: without this, botocore asks the cloud instance
         # metadata address for credentials, an outbound call the product must never make.
         os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+        if self.endpoint_url:
+            parsed = urlsplit(self.endpoint_url)
+            check_destination(parsed.hostname or "", parsed.port)
         import s3fs
 
         anonymous = not (self._key and self._secret)

@@ -140,3 +140,19 @@ def test_s3_unreachable_endpoint(tmp_path: Path) -> None:
     assert result.message.startswith(
         "Could not read bucket 'raw' at http://127.0.0.1:1: Could not connect to the endpoint URL"
     )
+
+
+@pytest.mark.parametrize(
+    "host", ["169.254.169.254", "[fe80::1]", "fe80::1", "[::ffff:169.254.169.254]", "fd00:ec2::254"]
+)
+def test_link_local_and_cloud_metadata_addresses_are_refused(host: str) -> None:
+    """A connection can never be pointed at the machine's own credentials service."""
+    pg = PostgresSource({"host": host, "database": "d", "user": "u"}, {"password": "p"}).test()
+    assert not pg.ok and "link-local address" in pg.message, pg.message
+    bare = host.strip("[]")
+    url_host = f"[{bare}]" if ":" in bare else bare
+    s3 = S3Source(
+        {"bucket": "raw", "endpoint_url": f"http://{url_host}:80"}, {"access_key": "k", "secret_key": "s"}
+    )
+    result = s3.test()
+    assert not result.ok and "link-local address" in result.message, result.message
