@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["DEFAULT_MEMORY_LIMIT", "close", "connect", "quote_identifier", "run_with_timeout", "warm"]
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "close",
+    "connect",
+    "quote_identifier",
+    "run_with_timeout",
+    "string_literal",
+    "warm",
+]
 
 # A server runs many of these at once; DuckDB's own default (80% of RAM) would let one import starve
 # the machine. Queries that need more spill to the connection's temp folder.
@@ -163,19 +171,21 @@ def connect(
     # One statement list, one call: each call gives the GIL up and must take it back, which costs up
     # to a switch interval (5 ms) while another thread runs Python (a build's job thread does).
     statements = [
-        f"SET memory_limit = {_literal(memory_limit or DEFAULT_MEMORY_LIMIT)}",
+        f"SET memory_limit = {string_literal(memory_limit or DEFAULT_MEMORY_LIMIT)}",
         f"SET preserve_insertion_order = {'true' if preserve_insertion_order else 'false'}",
     ]
     if threads is not None:
         statements.append(f"SET threads = {int(threads)}")
     if spill_dir is not None:
-        statements.append(f"SET temp_directory = {_literal(str(spill_dir))}")
+        statements.append(f"SET temp_directory = {string_literal(str(spill_dir))}")
     statements += ["SET TimeZone = 'UTC'", "SET enable_progress_bar = false"]
     paths = [os.path.abspath(p) for p in [*read, *write]]
     if paths:
-        statements.append(f"SET allowed_paths = [{', '.join(_literal(p) for p in paths)}]")
+        statements.append(f"SET allowed_paths = [{', '.join(string_literal(p) for p in paths)}]")
     if spill_dir is not None:
-        statements.append(f"SET allowed_directories = [{_literal(os.path.abspath(spill_dir) + os.sep)}]")
+        statements.append(
+            f"SET allowed_directories = [{string_literal(os.path.abspath(spill_dir) + os.sep)}]"
+        )
     # The order matters: the allow-lists can only be set while external access is still on.
     statements += ["SET enable_external_access = false", "SET lock_configuration = true"]
     con = _SPARES.take() or duckdb.connect(":memory:", config=_OPEN_CONFIG)
@@ -187,8 +197,9 @@ def connect(
     return con
 
 
-def _literal(value: str) -> str:
-    """A SQL string literal (settings only: paths and sizes the platform chose, never user text)."""
+def string_literal(value: str) -> str:
+    """A DuckDB string literal for text the platform chose (settings, its own file paths), never
+    user text (that goes in as a bound parameter)."""
     if "\x00" in value:
         raise ValueError("a DuckDB setting cannot contain a NUL character")
     return "'" + value.replace("'", "''") + "'"

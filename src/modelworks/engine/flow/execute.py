@@ -28,7 +28,7 @@ import duckdb
 from sqlglot import ErrorLevel, exp
 from sqlglot.errors import SqlglotError
 
-from modelworks.engine.duck import close, connect
+from modelworks.engine.duck import close, connect, string_literal
 from modelworks.engine.flow.errors import ExecutionError, PostgresExecutionError, QueryError
 from modelworks.engine.flow.watch import StepStopped, StepWatch, stopped_error
 from modelworks.engine.io.schema import ColumnSchema, schema_of_parquet
@@ -188,13 +188,13 @@ def execute_in_duckdb(
                     watch.check()
                     con.execute(
                         f"CREATE TEMP VIEW {_ident(input_alias(name))} AS "  # noqa: S608 - quoted identifier, SQL literal
-                        f"SELECT * FROM read_parquet({_literal(str(path))})"
+                        f"SELECT * FROM read_parquet({string_literal(str(path))})"
                     )
                 for out in compiled.outputs:
                     current = out.name
                     watch.check()
                     copy = (
-                        f"COPY ({out.sql('duckdb')}) TO {_literal(str(outputs[out.name]))} "
+                        f"COPY ({out.sql('duckdb')}) TO {string_literal(str(outputs[out.name]))} "
                         # The callers give staged files (which may exist, empty): write them in place.
                         "(FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)"
                     )
@@ -424,7 +424,3 @@ def _check_inputs(compiled: CompiledRecipe, given: Mapping[str, object], recipe:
 
 def _ident(name: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
-
-
-def _literal(text: str) -> str:
-    return exp.Literal.string(text).sql(dialect="duckdb")
