@@ -32,6 +32,7 @@ from modelworks.engine.duck import close, connect, string_literal
 from modelworks.engine.flow.errors import ExecutionError, PostgresExecutionError, QueryError
 from modelworks.engine.flow.watch import StepStopped, StepWatch, stopped_error
 from modelworks.engine.io.schema import ColumnSchema, schema_of_parquet
+from modelworks.engine.io.writer import parquet_options
 from modelworks.engine.recipes.types import Column, CompiledRecipe, Relation
 
 __all__ = [
@@ -195,8 +196,9 @@ def execute_in_duckdb(
                     watch.check()
                     copy = (
                         f"COPY ({out.sql('duckdb')}) TO {string_literal(str(outputs[out.name]))} "
-                        # The callers give staged files (which may exist, empty): write them in place.
-                        "(FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)"
+                        # The callers give staged files (which may exist, empty): written in place,
+                        # with the settings of every stored version.
+                        f"({parquet_options()})"
                     )
                     result = con.execute(copy).fetchone()
                     rows[out.name] = int(result[0]) if result else 0
