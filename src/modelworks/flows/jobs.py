@@ -11,8 +11,8 @@ Only this job's thread touches the database: the runner announces each step befo
 and runs the step into staged files; when the runner announces the step finished, the job commits
 the files as new versions and runs the outputs' quality rules — before any downstream step
 starts, so it reads the new versions. The steps' lineage (catalog runs and OpenLineage events) is
-queued and written by this thread while the next steps run, and at the end of the build
-(``LineageRecorder``). A failed or cancelled step leaves every earlier version as it was and no
+queued (``LineageRecorder``) and written by this thread while a long step runs; what is left at
+the end goes to a ``flows.lineage`` job, queued with the build's outcome. A failed or cancelled step leaves every earlier version as it was and no
 file behind.
 """
 
@@ -25,9 +25,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from modelworks.core.jobs import BaseJob, InvalidJobParamsError, JobCancelled, JobFailed, enqueue
+from modelworks.core.jobs import (
+    BaseJob,
+    InvalidJobParamsError,
+    JobCancelled,
+    JobFailed,
+    RetryableJobError,
+    enqueue,
+)
 from modelworks.datasets.models import Dataset
 from modelworks.datasets.services import run_quality
 from modelworks.datasets.storage import data_store
@@ -42,10 +50,10 @@ from modelworks.flows.services.execution import (
     register_outputs,
 )
 from modelworks.flows.services.graph import RecipeShape, flow_graph
-from modelworks.flows.services.lineage import LineageRecorder, column_edges
+from modelworks.flows.services.lineage import LineageRecorder, column_edges, reports_from_json
 from modelworks.flows.services.pushdown import drop_tables
 
-__all__ = ["BuildFlowJob", "DropTablesJob"]
+__all__ = ["BuildFlowJob", "DropTablesJob", "RecordLineageJob"]
 
 # Lineage is written while a step runs only once it has run this long (see run_plan's idle_after).
 LINEAGE_DELAY_SECONDS = 1.0
@@ -116,10 +124,22 @@ class BuildFlowJob(BaseJob):
             duck.warm(0)  # a build run inside a longer-lived process leaves no spare behind
 
     def _finish(self, status: str, error: str = "") -> None:
-        self._catch_up()  # what the steps reported and was not written yet
         build = self.build
         build.status, build.error, build.ended_at = status, error[:5000], timezone.now()
-        build.save(update_fields=["status", "error", "ended_at", "updated_at"])
+        with transaction.atomic():
+            # The lineage not written yet goes to its own job, queued with the build's outcome: the
+            # build ends when its versions are committed, and a worker writes the lineage next.
+            reports = self.lineage.take()
+            if reports:
+                enqueue(
+                    RecordLineageJob.kind,
+                    title=f"Record the lineage of build {build.pk}",
+                    project=build.project,
+                    created_by=self.job.created_by,
+                    params={"build_id": build.pk, "reports": reports},
+                )
+            self._queue_profiles()
+            build.save(update_fields=["status", "error", "ended_at", "updated_at"])
         unfinished = (StepStatus.PENDING, StepStatus.RUNNING)
         steps = getattr(self, "steps", None)
         if status == BuildStatus.SUCCEEDED and steps is not None:
@@ -254,9 +274,12 @@ class BuildFlowJob(BaseJob):
     # ------------------------------------------------------------------- runner callbacks (job thread)
 
     def _catch_up(self) -> None:
-        """Work a finished step leaves that no later step needs (job thread, while steps run and at
-        the end): write the lineage, queue the new versions' profile jobs."""
+        """Work a finished step leaves that no later step needs (job thread, while a long step
+        runs): write the lineage so far, queue the new versions' profile jobs."""
         self.lineage.flush()
+        self._queue_profiles()
+
+    def _queue_profiles(self) -> None:
         versions, self.profiles = self.profiles, []
         for version in versions:
             enqueue(
@@ -492,3 +515,46 @@ class DropTablesJob(BaseJob):
         counts = drop_pending_tables(log=self.log)
         self.progress(100, ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "Nothing to drop")
         return counts
+
+
+class RecordLineageJob(BaseJob):
+    """Write the lineage a build left (``params = {"build_id": …, "reports": […]}``).
+
+    A build writes its steps' lineage while a long step runs; what is left when it ends (for a
+    short build, everything) is queued as this job, in the transaction that records the build's
+    outcome, so it is never lost and never holds up the build. The reports are
+    :meth:`LineageRecorder.take`'s JSON: dataset ids, column edges, SQL, times.
+    """
+
+    kind = "flows.lineage"
+    title = "Record a build's lineage"
+    max_attempts = 3  # a locked or unreachable database is retried
+    preload = ("modelworks.catalog.lineage.batch",)
+
+    @classmethod
+    def clean_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        build_id, reports = params.get("build_id"), params.get("reports")
+        if isinstance(build_id, bool) or not isinstance(build_id, int) or build_id < 1:
+            raise InvalidJobParamsError(
+                f"'{cls.kind}' needs build_id, a positive whole number; got {build_id!r}."
+            )
+        if not isinstance(reports, list) or not reports or not all(isinstance(r, dict) for r in reports):
+            raise InvalidJobParamsError(f"'{cls.kind}' needs reports, a non-empty list of step reports.")
+        return {"build_id": build_id, "reports": reports}
+
+    def run(self) -> dict[str, Any]:
+        if self.project is None:
+            raise JobFailed("The project of this build was deleted; its lineage went with it.")
+        try:
+            reports = reports_from_json(self.project, self.params["reports"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise JobFailed(
+                f"The lineage reports of build {self.params['build_id']} are not readable: {exc}"
+            ) from exc
+        try:
+            LineageRecorder(self.project).write(reports)
+        except DatabaseError as exc:
+            raise RetryableJobError(f"The lineage could not be written yet: {exc}") from exc
+        runs = len({r.run_id for r in reports})
+        self.progress(100, f"Recorded the lineage of {runs} step run(s) of build {self.params['build_id']}")
+        return {"build_id": self.params["build_id"], "reports": len(reports), "runs": runs}

@@ -143,6 +143,7 @@ MODELWORKS_JOB_TYPES = {
     "datasets.quality": "modelworks.datasets.jobs.CheckQualityJob",
     "flows.build": "modelworks.flows.jobs.BuildFlowJob",
     "flows.drop_tables": "modelworks.flows.jobs.DropTablesJob",
+    "flows.lineage": "modelworks.flows.jobs.RecordLineageJob",
     "scenarios.run": "modelworks.scenarios.jobs.RunScenarioJob",
     "lab.train": "modelworks.lab.jobs.TrainModelJob",
     "lab.retrain": "modelworks.lab.retrain.RetrainModelJob",

@@ -27,7 +27,7 @@ from modelworks.catalog.models import LineageEvent, internal_namespace
 from modelworks.core.models import Project
 from modelworks.datasets.models import Dataset, DatasetVersion
 
-__all__ = ["LineageRecorder", "StepReport", "column_edges", "job_name", "record_step"]
+__all__ = ["LineageRecorder", "StepReport", "column_edges", "job_name", "record_step", "reports_from_json"]
 
 logger = logging.getLogger("modelworks.flows")
 
@@ -226,11 +226,21 @@ class LineageRecorder:
         if not reports:
             return
         try:
-            self._write(reports)
+            self.write(reports)
         except Exception:
             logger.exception("the lineage of %d build step report(s) could not be recorded", len(reports))
 
-    def _write(self, reports: list[StepReport]) -> None:
+    def take(self) -> list[dict[str, Any]]:
+        """Every queued report as JSON (for :func:`reports_from_json`), and none queued any more.
+
+        A build hands what is left at its end to a ``flows.lineage`` job: its own time ends when
+        its versions are committed, and the lineage follows within a moment.
+        """
+        reports, self.pending = self.pending, []
+        return [_report_json(r) for r in reports]
+
+    def write(self, reports: Sequence[StepReport]) -> None:
+        """Write ``reports`` now, in one transaction; errors are raised (``flush`` logs them)."""
         project = self.project
         datasets: dict[int, Dataset] = {}
         for report in reports:
@@ -306,6 +316,83 @@ class LineageRecorder:
             edge.column,
             [replace(source, dataset=self._ref(source.dataset, known)) for source in edge.inputs],
         )
+
+
+def _report_json(report: StepReport) -> dict[str, Any]:
+    return {
+        "recipe": report.recipe_name,
+        "run_id": str(report.run_id),
+        "state": report.state,
+        "event_time": report.event_time.isoformat(),
+        "started_at": report.started_at.isoformat() if report.started_at else None,
+        "inputs": [d.pk for d in report.inputs],
+        "outputs": [d.pk for d in report.outputs],
+        "edges": [
+            [
+                edge.output.pk,
+                edge.column,
+                [
+                    [
+                        s.dataset.pk,
+                        s.column,
+                        s.transformation_type,
+                        s.transformation_subtype,
+                        s.description,
+                        s.masking,
+                    ]
+                    for s in edge.inputs
+                ],
+            ]
+            for edge in report.edges
+        ],
+        "sql": report.sql,
+        "description": report.description,
+        "error": report.error,
+    }
+
+
+def reports_from_json(project: Project, payload: Sequence[Mapping[str, Any]]) -> list[StepReport]:
+    """The reports :meth:`LineageRecorder.take` gave, with their datasets read in one query.
+
+    A dataset deleted since the build is left out of the reports (its lineage went with it).
+
+    Raises:
+        ValueError: ``payload`` is not what ``take`` writes.
+    """
+    ids: set[int] = set()
+    for item in payload:
+        ids.update(item["inputs"], item["outputs"])
+        for output, _column, sources in item["edges"]:
+            ids.add(output)
+            ids.update(source[0] for source in sources)
+    found = Dataset.objects.filter(project=project, pk__in=ids).in_bulk()
+    reports = []
+    for item in payload:
+        edges = []
+        for output, column, sources in item["edges"]:
+            inputs = [
+                ColumnInput(found[pk], str(name), str(kind), str(subtype), str(described), bool(masking))
+                for pk, name, kind, subtype, described, masking in sources
+                if pk in found
+            ]
+            if output in found and inputs:
+                edges.append(ColumnEdge(found[output], str(column), inputs))
+        reports.append(
+            StepReport(
+                recipe_name=str(item["recipe"]),
+                run_id=uuid.UUID(str(item["run_id"])),
+                state=str(item["state"]),
+                event_time=datetime.fromisoformat(item["event_time"]),
+                started_at=datetime.fromisoformat(item["started_at"]) if item["started_at"] else None,
+                inputs=[found[pk] for pk in item["inputs"] if pk in found],
+                outputs=[found[pk] for pk in item["outputs"] if pk in found],
+                edges=edges,
+                sql=str(item["sql"]),
+                description=str(item["description"]),
+                error=str(item["error"]),
+            )
+        )
+    return reports
 
 
 def record_step(
