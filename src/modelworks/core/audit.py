@@ -9,7 +9,8 @@ Actions are stable dotted codes. Those of the platform foundation:
 * ``token.created``, ``token.revoked``
 * ``job.submitted``, ``job.cancel_requested``, ``job.retried``
 * ``notification.sent``, ``notification.failed``, ``notification.skipped`` (e-mails to the people a
-  request waits on, ``core.people_notify``)
+  request waits on, sent by ``core.send_email`` jobs: ``core.notify``), ``notification.reminded``
+  (a pending request's reminder was queued; the last one sets when the next is due)
 
 Later domains add theirs (``data.accessed``, ``deployment.created``, ``model.promoted`` …).
 """

@@ -150,6 +150,7 @@ MODELWORKS_JOB_TYPES = {
     "monitoring.compute": "modelworks.monitoring.jobs.ComputeMonitorJob",
     "monitoring.backtest": "modelworks.monitoring.jobs.BacktestJob",
     "governance.value": "modelworks.governance.jobs.ComputeValueJob",
+    "core.send_email": "modelworks.core.notify.jobs.SendNotificationJob",
 }
 # Functions every `modelworks worker` calls at most every MODELWORKS_PERIODIC_INTERVAL_SECONDS (no
 # arguments; several workers may call them at once, so each must be safe to run concurrently).
@@ -158,6 +159,7 @@ MODELWORKS_PERIODIC_TASKS = [
     "modelworks.tracking.artifacts.services.sweep_stale_uploads",
     "modelworks.monitoring.services.scheduling.tick",
     "modelworks.governance.services.value_schedule.tick",
+    "modelworks.core.notify.reminders.tick",
 ]
 MODELWORKS_PERIODIC_INTERVAL_SECONDS = 20
 # Panels other apps add to a dataset's overview page (the datasets app imports none of them):
@@ -209,6 +211,9 @@ MODELWORKS_WEBHOOK_TIMEOUT_SECONDS = 10
 # The address users reach this instance at (e.g. https://ai.example.org), for links in notifications.
 MODELWORKS_PUBLIC_URL = INSTANCE.public_url
 MODELWORKS_EMAIL_ENABLED = bool(INSTANCE.smtp_host)
+# A promotion request or sign-off step still waiting after this many days e-mails the people it waits
+# on again, then again every that many days (0: no reminders). See modelworks.core.notify.reminders.
+MODELWORKS_NOTIFY_REMINDER_DAYS = os.environ.get("MODELWORKS_NOTIFY_REMINDER_DAYS") or 3
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = INSTANCE.smtp_host or "smtp.invalid"  # never contacted while MODELWORKS_EMAIL_ENABLED is off
 EMAIL_PORT = INSTANCE.smtp_port

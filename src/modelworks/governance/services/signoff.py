@@ -688,7 +688,7 @@ def cancel(signoff: SignoffRequest, *, actor: Any, comment: str = "", request: A
             "comment": text[:300],
         },
     )
-    people_notify.signoff_decided(signoff, actor=actor)  # the requester, after commit
+    people_notify.signoff_decided(signoff, actor=actor, reviewers=eligible_reviewers)  # after commit
     return signoff
 
 

@@ -8,7 +8,8 @@ port on 127.0.0.1 (nothing listens there, the connection is refused)."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from django.test import Client
 from django.urls import reverse
 
 from modelworks.core.models import AuditEvent, User
+from modelworks.core.notify.testing import run_notification_jobs
 from modelworks.core.testing.fixtures import PASSWORD
 from modelworks.registry import services
 from modelworks.registry.models import PromotionStatus
@@ -28,6 +30,21 @@ pytest_plugins = ["modelworks.core.testing.fixtures", "modelworks.registry.tests
 pytestmark = pytest.mark.django_db
 
 Capture = Callable[..., Any]
+
+
+@pytest.fixture
+def django_capture_on_commit_callbacks(django_capture_on_commit_callbacks: Capture) -> Capture:
+    """As pytest-django's, and once the callbacks ran, the e-mail jobs they queued run too (here, in
+    this process, as a worker would: modelworks.core.notify.testing), retries without waiting."""
+
+    @contextmanager
+    def capture(**kwargs: Any) -> Iterator[list[Callable[[], Any]]]:
+        with django_capture_on_commit_callbacks(**kwargs) as callbacks:
+            yield callbacks
+        if kwargs.get("execute"):
+            run_notification_jobs(ignore_delay=True)
+
+    return capture
 
 
 @pytest.fixture(autouse=True)
