@@ -49,7 +49,7 @@ from modelworks.flows.services.execution import (
     discard,
     register_outputs,
 )
-from modelworks.flows.services.graph import RecipeShape, flow_graph
+from modelworks.flows.services.graph import RecipeShape, flow_graph, propagate_schemas
 from modelworks.flows.services.lineage import LineageRecorder, column_edges, reports_from_json
 from modelworks.flows.services.pushdown import drop_tables
 
@@ -216,6 +216,8 @@ class BuildFlowJob(BaseJob):
         self.steps: dict[str, BuildStep] = {
             planned.recipe_id: row for planned, row in zip(plan.steps, planned_rows, strict=True)
         }
+        if len(plan.steps) > 1:  # one step checks its own columns before it reads any data
+            self._check_columns(plan, graph)
         if not plan.steps:
             self._finish(BuildStatus.SUCCEEDED)
             self._report(100, "Everything is up to date")
@@ -270,6 +272,57 @@ class BuildFlowJob(BaseJob):
             "up_to_date": len(plan.skipped),
             "rows": {s.recipe_name: s.rows for s in ran if s.status == StepStatus.SUCCEEDED},
         }
+
+    def _check_columns(self, plan: Any, graph: Any) -> None:
+        """Compile every planned step first, in flow order, from the columns the steps before it
+        will write: a column lost upstream fails the build before anything runs.
+
+        Only what the engine can tell ahead counts (a missing column, a type that does not fit…);
+        a Python recipe's or a never-built dataset's columns are known once it has run.
+        """
+        inline = {s.recipe_id: self._inline(s.recipe_id, graph) for s in plan.steps}
+        only = set(inline).union(*inline.values())
+        propagation = propagate_schemas(self.build.project, graph=graph, shapes=self.shapes, only=only)
+        failing = {
+            str(p.recipe_id): p
+            for p in propagation.problems.values()
+            if p.code not in ("flow_upstream_error", "flow_unknown_schema")
+        }
+        if not failing:
+            return
+        first = next(iter(failing.values()))  # in flow order
+        for recipe_id, step in self.steps.items():
+            # A virtual recipe's problem fails the step that computes it inline.
+            mine = [failing[r] for r in (recipe_id, *sorted(inline[recipe_id])) if r in failing]
+            if mine:
+                message = mine[0].message
+                if str(mine[0].recipe_id) != recipe_id:  # as the step itself would say it
+                    message += (
+                        f" (its output is not stored: it is computed inside recipe '{step.recipe_name}')"
+                    )
+                step.status, step.error = StepStatus.FAILED, message[:5000]
+                step.error_details = {"code": mine[0].code, **mine[0].details}
+            else:
+                step.status = StepStatus.SKIPPED
+                step.error = f"Not run: recipe '{first.recipe}' would fail, so nothing was run."
+        BuildStep.objects.bulk_update(list(self.steps.values()), ["status", "error", "error_details"])
+        raise JobFailed(
+            f"{first.message[:1].upper()}{first.message[1:]}. This was found before anything ran: "
+            "no recipe was run and no version was written."
+        )
+
+    def _inline(self, recipe_id: str, graph: Any) -> set[str]:
+        """The virtual recipes the step of ``recipe_id`` computes inline (upstream of it, through
+        virtual datasets)."""
+        found: set[str] = set()
+        todo = [recipe_id]
+        while todo:
+            for key in graph.recipe(todo.pop()).inputs:
+                producer = graph.producer(key)
+                if key in self.virtual and producer is not None and producer not in found:
+                    found.add(producer)
+                    todo.append(producer)
+        return found
 
     # ------------------------------------------------------------------- runner callbacks (job thread)
 

@@ -7,7 +7,7 @@ not created yet is ``"new:<name>"``), and labelled by name, so messages name wha
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -202,9 +202,17 @@ class SchemaPropagation:
 
 
 def propagate_schemas(
-    project: Project, *, replace: RecipeShape | None = None, graph: FlowGraph | None = None
+    project: Project,
+    *,
+    replace: RecipeShape | None = None,
+    graph: FlowGraph | None = None,
+    shapes: Sequence[RecipeShape] | None = None,
+    only: Collection[str] | None = None,
 ) -> SchemaPropagation:
     """Compile every recipe in dependency order from the current schemas, as a build would.
+
+    ``only`` (recipe keys) compiles just those recipes; every other dataset contributes the columns
+    of its current version, as a source does (a build checks its planned steps so).
 
     Source datasets contribute the columns of their current version; a recipe's outputs get the
     columns its compiled queries produce over empty tables of its inputs' types (the engine's
@@ -217,18 +225,25 @@ def propagate_schemas(
         modelworks.engine.flow.GraphError: the flow itself is invalid (a loop…).
     """
     graph = graph or flow_graph(project, replace=replace)
-    shapes = {s.key: s for s in recipe_shapes(project, replace=replace)}
+    by_key = {s.key: s for s in (shapes if shapes is not None else recipe_shapes(project, replace=replace))}
     result = SchemaPropagation()
     datasets = {
         str(d.pk): d for d in Dataset.objects.filter(project=project).select_related("pinned_version")
     }
     broken_by: dict[str, str] = {}
+    checked = set(only) if only is not None else set(graph.topological_order())
+    read = {dataset_key(d) for k in checked for d in by_key[k].inputs} if only is not None else None
     for key in graph.datasets:
-        if graph.producer(key) is None:
+        producer = graph.producer(key)
+        # Every source; with ``only``, what the checked recipes read and do not compute themselves.
+        wanted = producer is None if read is None else (key in read and producer not in checked)
+        if wanted:
             dataset = datasets.get(key)
             result.schemas[key] = version_columns(dataset.current_version) if dataset else None
     for recipe_key in graph.topological_order():
-        shape = shapes[recipe_key]
+        if recipe_key not in checked:
+            continue
+        shape = by_key[recipe_key]
         problem = _check_shape(shape, result, broken_by, datasets)
         outputs = [dataset_key(o) for o in shape.outputs]
         if problem is not None:
