@@ -20,7 +20,7 @@ from typing import Any
 
 from modelworks.core.models import Project
 from modelworks.datasets.models import Dataset
-from modelworks.flows.forms.kinds import KindChoice, processor_choice
+from modelworks.flows.forms.kinds import MODE_RULES, KindChoice, processor_choice
 from modelworks.flows.forms.params import default_values, read_params
 from modelworks.flows.forms.score import TARGET_FIELD, decode_target, default_target, project_models
 from modelworks.flows.models import Recipe
@@ -197,6 +197,8 @@ class EditorState:
         ticked = {str(v) for v in data.getlist("output_virtual")}
         state.output_virtual = [str(i) in ticked for i in range(len(state.output_names))]
         state.settings = read_params(kind.other_params, data, "spec", op=op)
+        if kind.kind in MODE_RULES:
+            state.settings = MODE_RULES[kind.kind].keep(state.settings)
         if kind.code_param is not None and f"spec.{kind.code_param.name}" in data:
             state.settings[kind.code_param.name] = str(data.get(f"spec.{kind.code_param.name}")).replace(
                 "\r\n", "\n"
@@ -363,6 +365,8 @@ def _read_steps(data: Any, op: str) -> list[dict[str, Any]]:
         name = str(data.get(f"step.{i}.processor", "")).strip()
         processor = processor_choice(name)
         params = read_params(processor.params, data, f"step.{i}.p", op=op) if processor else {}
+        if name in MODE_RULES:
+            params = MODE_RULES[name].keep(params)
         steps.append(
             {
                 "processor": name,

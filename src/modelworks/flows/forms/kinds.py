@@ -18,7 +18,9 @@ from modelworks.flows.models import RecipeKind
 
 __all__ = [
     "KIND_ICONS",
+    "MODE_RULES",
     "KindChoice",
+    "ModeRule",
     "ProcessorChoice",
     "kind_choice",
     "kind_choices",
@@ -52,7 +54,7 @@ KIND_ICONS: Mapping[str, str] = {
     "group": "Σ",
     "window": "▤",
     "stack": "≡",
-    "split": "⑂",
+    "split": "Y",
     "sample": "◔",
     "sort": "⇅",
     "distinct": "◇",
@@ -61,6 +63,70 @@ KIND_ICONS: Mapping[str, str] = {
     "sql": "SQL",
     "python": "Py",
     "score": "ƒ(x)",
+}
+
+
+@dataclass(frozen=True)
+class ModeRule:
+    """Settings that apply only in some modes of a recipe kind or processor.
+
+    ``param`` names the setting that chooses the mode; ``shown`` maps each mode to the settings it
+    uses. A setting named in no mode always applies. The form shows only the settings of the chosen
+    mode, and reading the form drops those of the other modes (the engine refuses a setting its mode
+    does not use, e.g. a random seed in a time split).
+    """
+
+    param: str
+    shown: Mapping[str, frozenset[str]]
+
+    @property
+    def governed(self) -> frozenset[str]:
+        """Every setting that depends on the mode."""
+        return frozenset().union(*self.shown.values())
+
+    def show_if(self, prefix: str) -> dict[str, str]:
+        """``ParamField.show_if`` of each governed setting, for fields named under ``prefix``."""
+        rules: dict[str, str] = {}
+        for name in sorted(self.governed):
+            modes = [mode for mode, names in self.shown.items() if name in names]
+            rules[name] = f"{prefix}.{self.param}=" + " ".join(modes)
+        return rules
+
+    def keep(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """``settings`` without those the chosen mode does not use (all kept while none is chosen)."""
+        mode = settings.get(self.param)
+        used = self.shown.get(str(mode)) if mode is not None else None
+        if used is None:
+            return dict(settings)
+        return {k: v for k, v in settings.items() if k not in self.governed or k in used}
+
+
+def _rule(param: str, **shown: tuple[str, ...]) -> ModeRule:
+    return ModeRule(param, {mode: frozenset(names) for mode, names in shown.items()})
+
+
+#: The mode-dependent settings of recipe kinds (by kind) and Prepare processors (by processor).
+MODE_RULES: Mapping[str, ModeRule] = {
+    "sample": _rule("mode", first=("n",), random=("n", "fraction", "seed", "id_column", "stratify_by")),
+    "split": _rule(
+        "mode",
+        random=("fractions", "seed", "id_column"),
+        condition=("conditions", "other"),
+        time=("column", "cutoffs", "percentiles"),
+    ),
+    "fill_missing": _rule(
+        "method",
+        constant=("value",),
+        mean=(),
+        median=(),
+        mode=(),
+        previous=("order_by",),
+        next=("order_by",),
+    ),
+    "bin_numbers": _rule("method", width=("width", "origin"), edges=("edges", "labels")),
+    "geo_distance": _rule("to", point=("point_lat", "point_lon"), columns=("lat2", "lon2")),
+    "map_values": _rule("unmatched", keep=(), null=(), default=("default",)),
+    "mask_text": _rule("method", mask=("keep_last",), hash=()),
 }
 
 

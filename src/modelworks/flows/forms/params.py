@@ -24,9 +24,11 @@ from typing import Any
 from modelworks.engine.recipes.types import ParamSpec
 
 __all__ = [
+    "OBJECT_LISTS",
     "ColumnChoice",
     "ParamField",
     "as_param_specs",
+    "choice_label",
     "default_values",
     "display_value",
     "param_fields",
@@ -53,6 +55,20 @@ KNOWN_KINDS = frozenset(
         "text",
     }
 )
+
+
+#: ``list`` settings that hold at most one object (a window's ``frame``): the form draws them as a list
+#: of at most one item, and reads them back as that object (or leaves them out when there is none).
+OBJECT_LISTS = frozenset({"frame"})
+
+
+def _is_object_list(spec: ParamSpec) -> bool:
+    return spec.kind == "list" and spec.name in OBJECT_LISTS
+
+
+def choice_label(value: str) -> str:
+    """An option as a person reads it: ``"is_not_missing"`` → ``"is not missing"``."""
+    return value.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,8 @@ class ParamField:
         extra_columns: chosen columns the picker does not offer any more (kept, shown as missing).
         error: a message for this field (from the engine's error details), if any.
         readonly: draw the value only.
+        show_if: when the field applies, as ``"<field name>=<value> <value>…"`` (a mode of the
+            recipe or step, see ``modelworks.flows.forms.kinds.MODE_RULES``); "" when always.
     """
 
     spec: ParamSpec
@@ -127,6 +145,7 @@ class ParamField:
     extra_columns: list[str] = field(default_factory=list)
     error: str = ""
     readonly: bool = False
+    show_if: str = ""
 
     @property
     def kind(self) -> str:
@@ -187,6 +206,26 @@ class ParamField:
         return options
 
     @property
+    def choice_pairs(self) -> list[tuple[str, str]]:
+        """(value, label) of each option of a ``choice``, the label in words."""
+        return [(option, choice_label(option)) for option in self.choice_options]
+
+    @property
+    def string_choices(self) -> list[tuple[str, str, bool]]:
+        """For a ``strings`` setting with choices (e.g. the date parts to extract): (value, label,
+        ticked) of each choice, drawn as check boxes."""
+        if self.kind != "strings" or not self.spec.choices:
+            return []
+        chosen = self.chosen
+        options = list(self.spec.choices) + [c for c in chosen if c not in self.spec.choices]
+        return [(option, choice_label(option), option in chosen) for option in options]
+
+    @property
+    def can_add_item(self) -> bool:
+        """Whether a ``list`` may take one more item (a one-object list holds at most one)."""
+        return not (_is_object_list(self.spec) and self.items)
+
+    @property
     def checked(self) -> bool:
         return self.value is True or str(self.value).lower() in ("true", "1", "on", "yes")
 
@@ -212,6 +251,7 @@ def param_fields(
     datalist: str = "",
     errors: Mapping[str, str] | None = None,
     readonly: bool = False,
+    show_if: Mapping[str, str] | None = None,
 ) -> list[ParamField]:
     """The fields of ``specs`` filled with ``values``, named under ``prefix``.
 
@@ -223,9 +263,11 @@ def param_fields(
         datalist: the id of the page's ``<datalist>`` of those columns (single-column pickers).
         errors: messages by setting name (an engine error that names the setting).
         readonly: draw values only.
+        show_if: by setting name, when it applies (``ParamField.show_if``).
     """
     values = values or {}
     errors = errors or {}
+    show_if = show_if or {}
     names = {c.name for c in columns}
     fields: list[ParamField] = []
     for spec in specs:
@@ -240,11 +282,12 @@ def param_fields(
             datalist=datalist,
             error=errors.get(spec.name, ""),
             readonly=readonly,
+            show_if=show_if.get(spec.name, ""),
         )
         if spec.kind == "columns":
             item.extra_columns = [c for c in item.chosen if c not in names]
         if spec.kind == "list":
-            entries = value if isinstance(value, list) else []
+            entries = [value] if isinstance(value, Mapping) else value if isinstance(value, list) else []
             for index, entry in enumerate(entries):
                 path = f"{name}.{index}"
                 entry_values = entry if isinstance(entry, Mapping) else {}
@@ -320,10 +363,20 @@ def read_params(specs: Sequence[ParamSpec], data: Any, prefix: str, *, op: str =
                 items.append(read_params(spec.item, data, f"{name}.{index}", op=op))
             if op == f"add:{name}":
                 items.append(default_values(spec.item))
+            if _is_object_list(spec):
+                if items:
+                    values[spec.name] = items[-1]
+                continue
             if items or spec.required or count is not None:
                 values[spec.name] = items
             continue
         if name not in data:
+            continue
+        if kind == "strings":  # a textarea (one per line), or one check box per choice
+            lines = [line.strip() for raw in data.getlist(name) for line in str(raw).splitlines()]
+            lines = [line for line in lines if line]
+            if lines or spec.required:
+                values[spec.name] = lines
             continue
         text = data.get(name, "")
         if kind in ("string", "formula", "code", "sql", "text", "column", "choice", "date"):
@@ -337,10 +390,6 @@ def read_params(specs: Sequence[ParamSpec], data: Any, prefix: str, *, op: str =
             text = text.strip()
             if text != "":
                 values[spec.name] = _number(text, kind)
-        elif kind == "strings":
-            lines = [line.strip() for line in text.splitlines() if line.strip()]
-            if lines or spec.required:
-                values[spec.name] = lines
         elif kind == "mapping":
             mapping = _mapping(text)
             if mapping or spec.required:
@@ -363,6 +412,8 @@ def display_value(spec: ParamSpec, value: Any) -> str:
         return "Yes" if value else "No"
     if spec.kind in ("columns", "strings") and isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
+    if spec.kind == "list" and isinstance(value, Mapping):
+        value = [value]
     if spec.kind == "list" and isinstance(value, list | tuple):
         items = []
         for item in value:

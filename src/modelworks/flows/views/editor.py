@@ -20,7 +20,13 @@ from modelworks.core.models import Role
 from modelworks.datasets.models import Dataset
 from modelworks.flows import services
 from modelworks.flows.forms.editor import EditorState
-from modelworks.flows.forms.kinds import KindChoice, kind_choice, processor_categories, processor_choice
+from modelworks.flows.forms.kinds import (
+    MODE_RULES,
+    KindChoice,
+    kind_choice,
+    processor_categories,
+    processor_choice,
+)
 from modelworks.flows.forms.params import param_fields
 from modelworks.flows.models import Recipe, RecipeOutput
 from modelworks.flows.services.analysis import input_columns
@@ -33,6 +39,7 @@ __all__ = [
     "PreviewView",
     "error_dict",
     "python_template",
+    "sql_template",
 ]
 
 #: The rows the preview shows.
@@ -64,6 +71,20 @@ def python_template(inputs: list[str], outputs: list[str]) -> str:
         f"outputs[{first_out!r}].write(df)",
     ]
     return "\n".join(lines) + "\n"
+
+
+def sql_template(inputs: list[str]) -> str:
+    """The starting query of a new SQL recipe: every row of its first input, its name quoted."""
+    if not inputs:
+        return ""
+    quoted = '"' + inputs[0].replace('"', '""') + '"'
+    return f"SELECT *\nFROM {quoted}\n"
+
+
+def _show_if(name: str, prefix: str) -> dict[str, str]:
+    """When each mode-dependent setting of a kind or processor applies (``ParamField.show_if``)."""
+    rule = MODE_RULES.get(name)
+    return rule.show_if(prefix) if rule is not None else {}
 
 
 class EditorMixin:
@@ -140,7 +161,12 @@ class EditorMixin:
             context["score_choices_url"] = reverse("flows:score_model_choices", args=[project.slug])
         else:
             context["fields"] = param_fields(
-                kind.other_params, state.settings, "spec", columns=choices, datalist="cols-inputs"
+                kind.other_params,
+                state.settings,
+                "spec",
+                columns=choices,
+                datalist="cols-inputs",
+                show_if=_show_if(kind.kind, "spec"),
             )
             code = kind.code_param
             if code is not None:
@@ -170,6 +196,7 @@ class EditorMixin:
                         f"step.{index}.p",
                         columns=found.columns,
                         datalist=datalist,
+                        show_if=_show_if(str(step.get("processor", "")), f"step.{index}.p"),
                     )
                     if processor
                     else [],

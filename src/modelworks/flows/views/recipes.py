@@ -21,7 +21,7 @@ from modelworks.flows.models import BuildStep
 from modelworks.flows.models.recipes import DEFAULT_STORAGE_SCHEMA
 from modelworks.flows.services import pipeline
 from modelworks.flows.views.base import FlowPageView, RecipePageView
-from modelworks.flows.views.editor import EditorMixin, error_dict, python_template
+from modelworks.flows.views.editor import EditorMixin, error_dict, python_template, sql_template
 
 __all__ = ["RecipeCreateView", "RecipeDeleteView", "RecipeEditView", "RecipeView"]
 
@@ -134,6 +134,10 @@ class RecipeCreateView(EditorMixin, FlowPageView):
             if state.kind.kind == "python":
                 state.settings[state.kind.code_param.name] = python_template(  # type: ignore[union-attr]
                     [d.name for d in state.inputs(self.project)], state.output_names
+                )
+            elif state.kind.kind == "sql":
+                state.settings[state.kind.code_param.name] = sql_template(  # type: ignore[union-attr]
+                    [d.name for d in state.inputs(self.project)]
                 )
             context.update(self.editor_context(state))
         return context

@@ -259,6 +259,33 @@
     }
   });
 
+  /* Settings that apply in some modes only (a split at random, by condition or by time; a fill with
+   * a constant or the previous value…) carry data-show-if="<field>=<mode> <mode>": show them when the
+   * named field has one of those values. A field with an error always shows. Without JavaScript every
+   * field shows, and the server drops those the chosen mode does not use. */
+  function applyModes(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("#recipe-form [data-show-if], [data-show-if].param").forEach(function (el) {
+      var form = el.closest("form");
+      if (!form) return;
+      var rule = el.getAttribute("data-show-if");
+      var eq = rule.indexOf("=");
+      var field = form.elements.namedItem(rule.slice(0, eq));
+      var allowed = rule.slice(eq + 1).split(/\s+/).filter(Boolean);
+      var applies = !field || allowed.indexOf(field.value) >= 0;
+      el.hidden = !applies && !el.classList.contains("has-error");
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.form && event.target.form.querySelector("[data-show-if]")) applyModes(event.target.form);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) { applyModes(event.target); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { applyModes(document); });
+  } else {
+    applyModes(document);
+  }
+
   /* Tab in a code editor indents (Escape first, then Tab, to move on). */
   var escaped = false;
   document.addEventListener("keydown", function (event) {
