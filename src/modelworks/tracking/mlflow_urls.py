@@ -7,14 +7,17 @@ The patterns are in the ``mlflow`` namespace (covered by the MLflow permission s
 * ``modelworks.tracking.artifacts.urls``: ``mlflow-artifacts`` upload, download, list, delete, multipart;
 * ``modelworks.registry.mlflow_urls``: logged models, registered models, model versions, aliases.
 
-MLflow's web UI calls the same operations under ``ajax-api``; both prefixes are served.
+MLflow's web UI calls the same operations under ``ajax-api``; both prefixes are served. Any other
+``api/…`` or ``ajax-api/…`` address is answered by ``tracking.rest.unsupported`` (404
+``ENDPOINT_NOT_FOUND`` in MLflow's JSON, naming the feature), so it must stay the last pattern.
 """
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from modelworks.tracking.rest.server_info import server_info
+from modelworks.tracking.rest.unsupported import not_supported
 
 app_name = "mlflow"
 
@@ -26,4 +29,5 @@ urlpatterns = [
     path("ajax-api/2.0/mlflow/", include("modelworks.registry.mlflow_urls")),
     path("api/2.0/mlflow-artifacts/", include("modelworks.tracking.artifacts.urls")),
     path("ajax-api/2.0/mlflow-artifacts/", include("modelworks.tracking.artifacts.urls")),
+    re_path(r"^(?P<operation>(?:ajax-)?api/.*)$", not_supported, name="not_supported"),
 ]

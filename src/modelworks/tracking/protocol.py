@@ -12,7 +12,7 @@
 * **Payloads**: JSON bodies for POST/PATCH/DELETE, query strings for GET (repeated keys become lists).
 
 Views are written as ``@mlflow_endpoint(Role.CONTRIBUTOR)`` functions taking ``(call: MlflowCall)``
-and returning a dict (sent as JSON) or an ``HttpResponse``.
+(plus the address's own parts, e.g. ``artifact_path``) and returning a dict (sent as JSON) or an ``HttpResponse``.
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def _payload(request: HttpRequest) -> dict[str, Any]:
 
 def mlflow_endpoint(
     needed: Role = Role.READER, *, methods: tuple[str, ...] = ("GET",), parse_body: bool = True
-) -> Callable[[Callable[[MlflowCall], Any]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., Any]], Callable[..., HttpResponse]]:
     """Turn ``view(call) -> dict | HttpResponse`` into a Django view speaking MLflow's protocol.
 
     Args:
@@ -280,7 +280,7 @@ def mlflow_endpoint(
         parse_body: False for endpoints that stream the raw body themselves (artifact uploads).
     """
 
-    def decorate(view: Callable[[MlflowCall], Any]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., Any]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @wraps(view)
         def django_view(request: HttpRequest, project: str, **kwargs: Any) -> HttpResponse:

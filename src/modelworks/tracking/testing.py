@@ -247,6 +247,14 @@ TRACKING_MLFLOW_ROUTES: list[MlflowRouteCase] = [
         },
     ),
     MlflowRouteCase("mlflow:metrics_get_history", R, body=lambda w: {**_run(w), "metric_key": "rmse"}),
+    # Operations Modelworks does not serve: authenticated like the others, then ENDPOINT_NOT_FOUND.
+    MlflowRouteCase(
+        "mlflow:not_supported",
+        R,
+        "POST",
+        kwargs=lambda w: {"operation": "api/3.0/mlflow/traces"},
+        ok_statuses=(404,),
+    ),
 ]
 
 

@@ -8,7 +8,7 @@ from modelworks.core.models import Role
 from modelworks.registry import services
 from modelworks.registry.mlflow.common import as_list, endpoint
 from modelworks.registry.mlflow.serialize import model_version_json, registered_model_json
-from modelworks.tracking.protocol import MlflowCall, require_param
+from modelworks.tracking.protocol import MlflowCall, MlflowError, require_param
 
 __all__ = [
     "alias",
@@ -28,14 +28,27 @@ def _model(call: MlflowCall) -> Any:
     return services.get_registered_model(call.project, require_param(call.payload, "name"))
 
 
+# MLflow's prompt registry stores prompts as registered models carrying this tag; Modelworks does not
+# serve prompts, and storing them as models would put them among the project's models.
+PROMPT_TAG = "mlflow.prompt.is_prompt"
+
+
 @endpoint(Role.CONTRIBUTOR, methods=("POST",))
 def create(call: MlflowCall) -> dict[str, Any]:
+    tags = as_list(call.get("tags"))
+    if any(isinstance(tag, dict) and tag.get("key") == PROMPT_TAG for tag in tags):
+        raise MlflowError(
+            "NOT_IMPLEMENTED",
+            "The prompt registry (mlflow.genai.register_prompt) is not supported by Modelworks; keep "
+            "prompt templates in your code or as run artifacts (mlflow.log_text). See 'MLflow "
+            "compatibility' in docs/api.md.",
+        )
     model = services.create_registered_model(
         call.project,
         actor=call.user,
         name=require_param(call.payload, "name"),
         description=call.get("description") or "",
-        tags=as_list(call.get("tags")),
+        tags=tags,
         request=call.request,
     )
     return {"registered_model": registered_model_json(model)}

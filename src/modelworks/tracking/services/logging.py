@@ -255,7 +255,9 @@ def log_inputs(run: Run, *, datasets: list[Any], models: list[Any]) -> None:
                 digest=fields["digest"],
                 defaults={**fields, "dataset_version_id": _dataset_version_id(fields["source"])},
             )
-            RunInput.objects.update_or_create(run=run, dataset=dataset, defaults={"tags": tags})
+            # As MLflow's stores: the first time a run logs a dataset wins; logging it again (autolog
+            # scoring on the training rows, a loop re-logging its input) keeps the original context.
+            RunInput.objects.get_or_create(run=run, dataset=dataset, defaults={"tags": tags})
         RunModelLink.objects.bulk_create(
             [RunModelLink(run=run, model_id=m, direction=RunModelLink.Direction.INPUT) for m in model_ids],
             ignore_conflicts=True,
