@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -113,6 +114,14 @@ def test_build_of_a_dataset_runs_its_upstream_then_is_up_to_date(home: Path) -> 
     assert _step(out, "clean_orders") == "succeeded | orders_clean 4"
     assert _step(out, "big_orders") == "succeeded | orders_big 2"
     assert "code_numbers" not in out  # not upstream of orders_big
+    # The lineage the build left to its own job was written here too, not left for a worker.
+    with sqlite3.connect(home / "db.sqlite3") as db:
+        lineage_jobs = db.execute("SELECT state FROM core_job WHERE kind = 'flows.lineage'").fetchall()
+        runs = db.execute(
+            "SELECT j.name, r.state FROM catalog_lineagerun r JOIN catalog_lineagejob j ON r.job_id = j.id"
+        ).fetchall()
+    assert lineage_jobs == [("succeeded",)]
+    assert sorted(runs) == [("recipe/big_orders", "completed"), ("recipe/clean_orders", "completed")]
 
     again = _cli(home, "build", "shop", "orders_big", "--wait")
     assert again.returncode == 0, again.stdout + again.stderr
