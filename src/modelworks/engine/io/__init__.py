@@ -8,7 +8,7 @@ Public API:
   ``VersionInfo``, ``SourceInfo``, ``ColumnSchema``, ``Rename``.
 * ``read_schema(version_path)``: the schema of a stored version, from its footer.
 * ``export_csv(version_path, destination, *, columns=None)``: spreadsheet-safe CSV.
-* ``LOGICAL_TYPES``, ``FORMATS``: what a user may choose.
+* ``LOGICAL_TYPES``, ``FORMATS``, ``MAX_HEADER_ROWS``, ``MAX_SKIP_ROWS``: what a user may choose.
 * Errors: ``DatasetError`` and its subclasses (see ``modelworks.engine.io.errors``).
 
 The names are loaded on first use (PEP 562 ``__getattr__``): the web server imports the datasets app,
@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     )
     from modelworks.engine.io.versions import (
         DEFAULT_NULL_VALUES,
+        MAX_HEADER_ROWS,
+        MAX_SKIP_ROWS,
         ImportOptions,
         SourceInfo,
         VersionInfo,
@@ -106,6 +108,8 @@ _HOME = {
     "Store": "storage",
     "StoredObject": "storage",
     "DEFAULT_NULL_VALUES": "versions",
+    "MAX_HEADER_ROWS": "versions",
+    "MAX_SKIP_ROWS": "versions",
     "ImportOptions": "versions",
     "SourceInfo": "versions",
     "VersionInfo": "versions",
@@ -115,6 +119,8 @@ __all__ = [
     "DEFAULT_NULL_VALUES",
     "FORMATS",
     "LOGICAL_TYPES",
+    "MAX_HEADER_ROWS",
+    "MAX_SKIP_ROWS",
     "ColumnSchema",
     "CorruptFileError",
     "DatasetError",

@@ -9,6 +9,7 @@ widens the column (inferred types) or reports the value (types the user chose).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from modelworks.engine.io.infer import (
     BOOL_PATTERN,
     DATE_PATTERN,
     EXACT_DOUBLE_INT,
+    EXCEL_TEXT,
+    EXCEL_TEXT_PATTERN,
     FLOAT_PATTERN,
     GROUPED_INT_PATTERN,
     INT_PATTERN,
@@ -30,7 +33,7 @@ from modelworks.engine.io.infer import (
 )
 from modelworks.engine.io.schema import physical_type_for
 
-__all__ = ["PLAIN_TYPES", "ColumnPlan", "empty_guard", "resolve_overrides", "select_list"]
+__all__ = ["PLAIN_TYPES", "ColumnPlan", "empty_guard", "fits_plain", "resolve_overrides", "select_list"]
 
 _LOOSE_INT = r"\s*[+-]?[0-9]+\s*"
 
@@ -101,6 +104,13 @@ class ColumnPlan:
         refuse = f"error('{GUARD_MARK[:-1]}' || chr(31) || '{index}' || chr(31) || CAST({column} AS VARCHAR))"
         stored = self.target
         value = f"CAST({column} AS {stored})"
+        if self.text_format == EXCEL_TEXT and self.origin != "override":
+            # ="00123" → 00123; a value written otherwise further down is kept as it is.
+            return (
+                f"CASE WHEN strpos({column}, chr(0)) > 0 THEN error('{NUL_MARK}') "
+                f"WHEN regexp_full_match({column}, '{EXCEL_TEXT_PATTERN}') "
+                f"THEN substr({column}, 3, length({column}) - 3) ELSE {column} END AS {alias}"
+            )
         if not self.typed_source and self.origin != "override" and self.read_type == "VARCHAR":
             converted = self._converted_text(column)
             if converted is not None:
@@ -139,6 +149,7 @@ class ColumnPlan:
     def _converted_text(self, column: str) -> str | None:
         """SQL giving the typed value of a text column in its text format, NULL when it does not fit."""
         fmt = self.text_format or "plain"
+        column = f"trim({column})"  # spaces around a value (" 2.5") do not make it text
         if fmt == "plain":
             pattern = _PLAIN_PATTERNS.get(self.target)
             if pattern is None:
@@ -156,6 +167,12 @@ class ColumnPlan:
                 cast = f"TRY_CAST(replace({column}, ',', '') AS {self.target})"
         # The patterns are constants of this package (no quote in them), never user text.
         return f"(CASE WHEN regexp_full_match({column}, '{pattern}') THEN {cast} END)"
+
+
+def fits_plain(duckdb_type: str, text: str) -> bool:
+    """Whether ``text`` is written the usual way for ``duckdb_type`` (the ``plain`` text format)."""
+    pattern = _PLAIN_PATTERNS.get(duckdb_type)
+    return pattern is not None and re.fullmatch(pattern, text) is not None
 
 
 def select_list(plans: Sequence[ColumnPlan]) -> str:

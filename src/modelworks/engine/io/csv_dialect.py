@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from modelworks.engine.io.errors import InvalidImportOptionError
 
-__all__ = ["DELIMITERS", "CsvDialect", "detect_delimiter", "first_record"]
+__all__ = ["DELIMITERS", "CsvDialect", "detect_delimiter", "first_record", "first_records"]
 
 #: Delimiters tried, in order of preference when two are equally good.
 DELIMITERS = (",", ";", "\t", "|")
@@ -77,6 +77,11 @@ def first_record(text: str, dialect_delimiter: str, quote: str) -> list[str]:
     for row in _records(_complete_records(text) or text, dialect_delimiter, quote):
         return row
     return []
+
+
+def first_records(text: str, dialect_delimiter: str, quote: str, count: int) -> list[list[str]]:
+    """The first ``count`` records of a text sample (fewer when the sample has fewer)."""
+    return _records(_complete_records(text) or text, dialect_delimiter, quote)[:count]
 
 
 def _complete_records(text: str) -> str:

@@ -9,7 +9,6 @@ sample, the column is widened and the pass runs again; this only costs time on s
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,28 +18,37 @@ from typing import Any
 import duckdb
 
 from modelworks.engine.duck import connect
-from modelworks.engine.io.columns import PLAIN_TYPES, ColumnPlan, empty_guard, resolve_overrides, select_list
-from modelworks.engine.io.csv_dialect import check_single_char, detect_delimiter, first_record
+from modelworks.engine.io.columns import (
+    PLAIN_TYPES,
+    ColumnPlan,
+    empty_guard,
+    fits_plain,
+    resolve_overrides,
+    select_list,
+)
+from modelworks.engine.io.csv_dialect import check_single_char, first_record
+from modelworks.engine.io.csv_errors import reader_error, type_mismatch
+from modelworks.engine.io.csv_layout import locate_table, without_bom
 from modelworks.engine.io.duck_errors import ReaderProblem, parse_reader_error, shorten
 from modelworks.engine.io.errors import (
     CorruptFileError,
     DatasetImportError,
     EmptyFileError,
-    RaggedRowsError,
     TooManyColumnsError,
-    TypeMismatchError,
 )
 from modelworks.engine.io.headers import Rename, clean_headers
 from modelworks.engine.io.infer import (
     BIG_INTEGER,
+    EXCEL_TEXT,
     MISSING_MARKS,
     TEXT_FORMATS,
     ColumnGuess,
     infer_columns,
+    long_integers_note,
     widen,
 )
 from modelworks.engine.io.schema import logical_type
-from modelworks.engine.io.text import diagnose_utf8, find_nul
+from modelworks.engine.io.text import find_nul
 from modelworks.engine.io.versions import ImportOptions
 from modelworks.engine.io.writer import copy_to_parquet
 
@@ -57,6 +65,7 @@ class CsvOutcome:
     row_count: int
     delimiter: str
     header: bool
+    skip: int = 0  # records above the header's last row (a header over several rows)
     renames: list[Rename] = field(default_factory=list)
     skipped_lines: list[int] = field(default_factory=list)
     skipped_rows: int = 0
@@ -97,14 +106,24 @@ def import_delimited(
     with open(text_path, encoding="utf-8", errors="replace", newline="") as handle:
         head = handle.read(_HEAD_CHARS)
     quote = check_single_char("quote", options.quote)
-    if delimiter is None:
-        delimiter = (
-            check_single_char("delimiter", options.delimiter)
-            if options.delimiter is not None
-            else detect_delimiter(head, quote=quote, prefer_tab=prefer_tab)
-        )
-    raw_header = list(header_values) if header_values is not None else first_record(head, delimiter, quote)
+    skip = 0
+    raw_header: list[object]
+    if header_values is None:
+        table = locate_table(head, options, quote=quote, delimiter=delimiter, prefer_tab=prefer_tab)
+        if table.skip and head.startswith("\ufeff"):
+            text_path = without_bom(text_path, scratch)
+        head, skip, delimiter, raw_header = table.head, table.skip, table.delimiter, table.raw_header
+        header = table.header if table.header is not None else header
+    else:
+        raw_header = list(header_values)
+        delimiter = delimiter or ","
     if not raw_header or not head.replace("\ufeff", "").strip():  # a byte order mark alone is no data
+        if header_values is None and options.skip_rows:
+            raise EmptyFileError(
+                f"{label!r} holds nothing below the {options.skip_rows:,} line(s) left out (skip_rows) in its "
+                "first megabyte; choose fewer lines to skip",
+                file=label,
+            )
         raise EmptyFileError(
             f"{label!r} holds no data (only blank lines); upload a file with rows", file=label
         )
@@ -120,7 +139,7 @@ def import_delimited(
         header = options.header
     width = len(raw_header)
     if exact_types is None:
-        guesses, header, whole_file = _sample_types(text_path, delimiter, quote, width, options, header)
+        guesses, header, whole_file = _sample_types(text_path, delimiter, quote, width, options, header, skip)
     else:
         guesses, header, whole_file = [ColumnGuess(t) for t in exact_types], bool(header), True
     if header:
@@ -136,7 +155,7 @@ def import_delimited(
     ]
     for index, duckdb_type in resolve_overrides(names, options.types).items():
         plans[index] = ColumnPlan(names[index], duckdb_type, "override")
-    outcome = CsvOutcome(row_count=0, delimiter=delimiter, header=header, renames=renames)
+    outcome = CsvOutcome(row_count=0, delimiter=delimiter, header=header, skip=skip, renames=renames)
     if header and exact_types is None:
         _drop_trailing_empty(plans, guesses, renames, outcome)
     for rename in outcome.renames:
@@ -144,6 +163,17 @@ def import_delimited(
             f"column {rename.position} had {'no name' if rename.reason == 'empty' else 'a duplicate name'}"
             f"{'' if rename.reason == 'empty' else f' {rename.original!r}'}; it is named {rename.name!r}"
         )
+    outcome.warnings += [
+        f'column {plan.name!r} holds values written ="…" (so that Excel keeps them as text, e.g. with '
+        "leading zeros); they were stored without the = and the quotes"
+        for plan in plans
+        if plan.text_format == EXCEL_TEXT and plan.origin != "override"
+    ]
+    outcome.warnings += [
+        long_integers_note(plan.name)
+        for plan, guess in zip(plans, guesses, strict=True)
+        if guess.long_integers and plan.origin != "override"
+    ]
     if any(plan.target == "TIMESTAMPTZ" for plan in plans):
         outcome.warnings.append("timestamps with a time zone offset were converted to UTC")
     pad = header_values is not None
@@ -177,7 +207,13 @@ def _report_dropped(plans: Sequence[ColumnPlan], outcome: CsvOutcome) -> None:
 
 
 def _sample_types(
-    path: Path, delimiter: str, quote: str, width: int, options: ImportOptions, header: bool | None
+    path: Path,
+    delimiter: str,
+    quote: str,
+    width: int,
+    options: ImportOptions,
+    header: bool | None,
+    skip: int = 0,
 ) -> tuple[list[ColumnGuess], bool, bool]:
     """Infer types and header on the first rows; also say whether those rows were the whole file."""
     rows = max(100, min(options.sample_rows, _SAMPLE_CELLS // max(1, width)))
@@ -193,7 +229,7 @@ def _sample_types(
                 SELECT * FROM read_csv($path, auto_detect = false, delim = $delim, quote = $quote,
                                        escape = $quote, header = false, columns = $columns, nullstr = $nulls,
                                        null_padding = true, ignore_errors = true, strict_mode = false,
-                                       parallel = false)
+                                       parallel = false, skip = $skip)
                 LIMIT {int(rows) + 1})
             """,  # noqa: S608 - only a number is formatted in
             {
@@ -202,6 +238,7 @@ def _sample_types(
                 "quote": quote,
                 "columns": dict.fromkeys(names, "VARCHAR"),
                 "nulls": list(options.null_values),
+                "skip": skip,
             },
         )
         guesses, detected = infer_columns(con, "mw_sample", names, header=header, delimiter=delimiter)
@@ -253,6 +290,7 @@ def _copy_with_widening(
                 "delim": outcome.delimiter,
                 "quote": quote,
                 "header": outcome.header,
+                "skip_rows": outcome.skip,
                 "columns": {plan.name: plan.read_type for plan in plans},
                 "nulls": list(options.null_values),
                 "skip": skip,
@@ -264,6 +302,7 @@ def _copy_with_widening(
                 f"SELECT {select_list(plans)} FROM read_csv($path, auto_detect = false, delim = $delim, "  # noqa: S608
                 "quote = $quote, escape = $quote, header = $header, columns = $columns, nullstr = $nulls, "
                 "strict_mode = true, null_padding = $pad, parallel = $parallel, ignore_errors = $skip, "
+                "skip = $skip_rows, "
                 f"store_rejects = $skip){empty_guard(plans)}"
             )
             try:
@@ -277,7 +316,7 @@ def _copy_with_widening(
                 find_nul(text_path, label=label)
             index = _column_index(problem, by_name)
             if index is None or problem.kind not in ("convert", "guard"):
-                raise _reader_error(problem, label, source_path, where)
+                raise reader_error(problem, label, source_path, where)
             plan = plans[index]
             if plan.dropped:
                 # The unnamed last column holds a value after all: keep it, named as usual.
@@ -289,7 +328,17 @@ def _copy_with_widening(
                 )
                 continue
             if plan.origin == "override":
-                raise _type_mismatch(plan, index, problem, label, where, text_path, outcome, quote)
+                raise type_mismatch(
+                    plan,
+                    index,
+                    problem,
+                    label,
+                    where,
+                    text_path,
+                    delimiter=outcome.delimiter,
+                    quote=quote,
+                    records_above=outcome.skip + (1 if outcome.header else 0),
+                )
             new_type, text_format = _widened(plan, problem.value or "")
             plans[index] = ColumnPlan(plan.name, new_type, "inferred", text_format=text_format)
             if new_type == plan.target:
@@ -314,6 +363,8 @@ def _copy_with_widening(
 def _widened(plan: ColumnPlan, value: str) -> tuple[str, str | None]:
     """The type and text format a column moves to when ``value`` does not fit it."""
     fmt = plan.text_format
+    if value != value.strip() and fmt in (None, "plain") and fits_plain(plan.target, value.strip()):
+        return plan.target, "plain"  # the value has spaces around it: read as text and trimmed
     if value.strip() in MISSING_MARKS and plan.target in PLAIN_TYPES and fmt in (None, "plain"):
         return plan.target, "plain"
     if fmt in ("grouped", "decimal_comma") and plan.target == "BIGINT":
@@ -361,75 +412,4 @@ def _column_index(problem: ReaderProblem, by_name: dict[str, int]) -> int | None
         return int(problem.column)
     if problem.kind == "convert" and problem.column is not None:
         return by_name.get(problem.column.lower())
-    return None
-
-
-def _reader_error(
-    problem: ReaderProblem, label: str, source_path: Path, where: Callable[[int], str]
-) -> Exception:
-    at = where(problem.line) if problem.line else "a row"
-    if problem.kind == "ragged":
-        return RaggedRowsError(
-            f"{at} of {label!r} has {problem.found} field(s) but the header has {problem.expected}: fix that "
-            "row (a missing or extra delimiter, or an unclosed quote), or import with malformed rows skipped",
-            file=label,
-            line=problem.line,
-            expected=problem.expected,
-            found=problem.found,
-        )
-    if problem.kind == "unicode":
-        return diagnose_utf8(source_path, label=label)
-    if problem.kind == "quote":
-        return CorruptFileError(
-            f"{at} of {label!r} opens a quote that is never closed; close it or remove the stray quote character",
-            file=label,
-            line=problem.line,
-        )
-    if problem.kind == "line_size":
-        return CorruptFileError(
-            f"{at} of {label!r} is longer than DuckDB's 2 MB line limit; check the delimiter and quotes",
-            file=label,
-            line=problem.line,
-        )
-    return DatasetImportError(
-        f"{at} of {label!r} could not be read: {problem.text}", file=label, line=problem.line
-    )
-
-
-def _type_mismatch(
-    plan: ColumnPlan,
-    index: int,
-    problem: ReaderProblem,
-    label: str,
-    where: Callable[[int], str],
-    text_path: Path,
-    outcome: CsvOutcome,
-    quote: str,
-) -> TypeMismatchError:
-    wanted = logical_type(plan.target)
-    value = problem.value or ""
-    line = problem.line or _locate(text_path, outcome, quote, index, value)
-    at = where(line) if line else "a row"
-    article = "an" if wanted[0] in "aeiou" else "a"
-    return TypeMismatchError(
-        f"column {plan.name!r} was set to {wanted}, but {at} of {label!r} holds {shorten(value)!r}, which is "
-        f"not {article} {wanted}; fix the value in the file or choose another type for {plan.name!r} "
-        "(e.g. string)",
-        file=label,
-        column=plan.name,
-        line=line,
-        value=shorten(value, 200),
-        type=wanted,
-    )
-
-
-def _locate(text_path: Path, outcome: CsvOutcome, quote: str, index: int, value: str) -> int | None:
-    """The line of the first record holding ``value`` in column ``index`` (guards know values, not lines)."""
-    with open(text_path, encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle, delimiter=outcome.delimiter, quotechar=quote, strict=False)
-        for number, row in enumerate(reader):
-            if number == 0 and outcome.header:
-                continue
-            if index < len(row) and row[index] == value:
-                return reader.line_num
     return None

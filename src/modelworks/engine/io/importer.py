@@ -29,9 +29,20 @@ from modelworks.engine.io.excel import sheet_to_csv
 from modelworks.engine.io.schema import ColumnSchema, schema_of_parquet
 from modelworks.engine.io.sniff import detect_encoding, read_head, resolve_format, sniff_content
 from modelworks.engine.io.storage import StagedFile, Store
-from modelworks.engine.io.text import normalise_line_breaks, prepare_text
+from modelworks.engine.io.text import (
+    drop_end_of_file_junk,
+    drop_utf8_bom,
+    normalise_line_breaks,
+    prepare_text,
+)
 from modelworks.engine.io.typed_sources import TypedOutcome, import_jsonl, import_parquet
-from modelworks.engine.io.versions import ImportOptions, SourceInfo, VersionInfo
+from modelworks.engine.io.versions import (
+    MAX_HEADER_ROWS,
+    MAX_SKIP_ROWS,
+    ImportOptions,
+    SourceInfo,
+    VersionInfo,
+)
 
 __all__ = ["import_file"]
 
@@ -91,6 +102,25 @@ def _check_options(options: ImportOptions) -> None:
         value = getattr(options, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise InvalidImportOptionError(f"{name} must be a whole number ≥ 1, not {value!r}", option=name)
+    skip = options.skip_rows
+    if not isinstance(skip, int) or isinstance(skip, bool) or not 0 <= skip <= MAX_SKIP_ROWS:
+        raise InvalidImportOptionError(
+            f"skip_rows must be a whole number from 0 to {MAX_SKIP_ROWS:,} (the rows above the table), "
+            f"not {skip!r}",
+            option="skip_rows",
+        )
+    rows = options.header_rows
+    if not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= MAX_HEADER_ROWS:
+        raise InvalidImportOptionError(
+            f"header_rows must be a whole number from 1 to {MAX_HEADER_ROWS} (how many rows the header "
+            f"spans), not {rows!r}",
+            option="header_rows",
+        )
+    if rows > 1 and options.header is False:
+        raise InvalidImportOptionError(
+            f"header_rows is {rows} but header is off; choose header rows only for a file that has a header",
+            option="header_rows",
+        )
     if options.max_bytes is not None and (not isinstance(options.max_bytes, int) or options.max_bytes < 0):
         raise InvalidImportOptionError(f"max_bytes must be a number of bytes, not {options.max_bytes!r}")
     if options.sheet is not None and not isinstance(options.sheet, str | int):
@@ -140,8 +170,11 @@ def _convert(
     outcome: CsvOutcome | TypedOutcome
     if fmt in ("csv", "tsv"):
         encoding = detect_encoding(head, options.encoding, label=label)
-        text = normalise_line_breaks(
-            prepare_text(source, encoding, scratch, label=label, scan_utf8=False), scratch
+        text = drop_end_of_file_junk(
+            normalise_line_breaks(
+                prepare_text(source, encoding, scratch, label=label, scan_utf8=False), scratch
+            ),
+            scratch,
         )
         timings["check"] = _since(started)
         outcome = import_delimited(
@@ -171,16 +204,20 @@ def _convert(
             header_values=sheet.header,
             where=sheet.where,
         )
+        outcome.warnings.extend(sheet.warnings)
         if sheet.other_sheets:
+            first = "the first visible one" if sheet.hidden_sheets else "the first"
+            others = ", ".join(
+                f"{n!r}{' (hidden)' if n in sheet.hidden_sheets else ''}" for n in sheet.other_sheets
+            )
             outcome.warnings.append(
-                f"the workbook has {len(sheet.other_sheets) + 1} sheets; the first, {sheet.sheet!r}, was "
-                f"imported (the others: {', '.join(repr(n) for n in sheet.other_sheets)}); choose the sheet "
-                "in the import options to import another"
+                f"the workbook has {len(sheet.other_sheets) + 1} sheets; {first}, {sheet.sheet!r}, was "
+                f"imported (the others: {others}); choose the sheet in the import options to import another"
             )
         source_info = SourceInfo(fmt, size, header=options.header is not False, sheet=sheet.sheet)
     elif fmt == "jsonl":
         encoding = detect_encoding(head, options.encoding, label=label)
-        text = prepare_text(source, encoding, scratch, label=label)
+        text = drop_utf8_bom(prepare_text(source, encoding, scratch, label=label), scratch)
         timings["check"] = _since(started)
         outcome = import_jsonl(text.path, out, scratch, options, label=label)
         source_info = SourceInfo(fmt, size, encoding=encoding)

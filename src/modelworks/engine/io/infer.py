@@ -9,7 +9,9 @@ are caught while importing and widen the column (see ``csv_import``).
 Besides the plain notations, the ones spreadsheets export are recognised, each only when a whole
 column is written that way: ``1.234,56`` (decimal comma, as French or German Excel writes with a
 ``;`` delimiter), ``1,234,567`` (thousands separators), ``31/01/2024`` or
-``01/31/2024`` (when at least one day above 12 settles which is which) and ``31.01.2024``. A lone
+``01/31/2024`` (when at least one day above 12 settles which is which) and ``31.01.2024``; text
+written ``="00123"`` (so that Excel keeps the leading zeros) is stored without the wrapper. Spaces
+around a value (``1, 2.5``) do not keep it from being a number, a date or a boolean; text keeps them. A lone
 ``-`` is read as missing in a column that is otherwise numbers, dates or booleans (spreadsheets
 write it for "no value"); in a text column it stays text. Integers beyond 64 bits become exact
 decimals (up to 38 digits), never rounded floats. ``yes``/``no`` stays text: in a target column
@@ -26,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["TEXT_FORMATS", "ColumnGuess", "infer_columns", "widen"]
+__all__ = ["TEXT_FORMATS", "ColumnGuess", "infer_columns", "long_integers_note", "widen"]
 
 INT_PATTERN = r"[+-]?(0|[1-9][0-9]*)"
 FLOAT_PATTERN = r"[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -44,6 +46,10 @@ US_DATE_PATTERN = _MONTH + "/" + _DAY + "/[0-9]{4}"
 EU_DATE_PATTERN = _DAY + "/" + _MONTH + "/[0-9]{4}"
 DOT_DATE_PATTERN = _DAY + r"\." + _MONTH + r"\.[0-9]{4}"
 BOOL_PATTERN = r"(?i)true|false"
+#: ``="00123"``: how exports make Excel keep a value as text (leading zeros, long numbers).
+EXCEL_TEXT_PATTERN = r'="[^"]*"'
+#: The text format of a column whose every value is written ``="…"``: stored without the wrapper.
+EXCEL_TEXT = "excel_text"
 #: Cell texts read as missing in a typed column (not in a text column).
 MISSING_MARKS = ("-",)
 
@@ -75,12 +81,23 @@ class ColumnGuess:
         text_format: None for the usual notation read by DuckDB's reader, ``plain`` for the usual
             notation with ``-`` as missing, else a key of :data:`TEXT_FORMATS`.
         values: how many sampled cells (below the header) hold a value.
+        long_integers: the column holds integers of more than 38 digits, kept as text.
     """
 
     duckdb_type: str
     max_abs: float = 0.0
     text_format: str | None = None
     values: int = 0
+    long_integers: bool = False
+
+
+def long_integers_note(column: str, digits: int | None = None) -> str:
+    """The warning for a column of integers too long for an exact number (CSV and JSON alike)."""
+    up_to = f" (up to {digits})" if digits is not None else ""
+    return (
+        f"column {column!r} holds integers of more than 38 digits{up_to}, too long for an exact number; it "
+        "was imported as text so that no digit is lost"
+    )
 
 
 @dataclass
@@ -105,6 +122,8 @@ class _Counts:
     us_date: int = 0
     eu_date: int = 0
     dot_date: int = 0
+    excel_text: int = 0
+    padded: int = 0
     max_abs: float = 0.0
 
     def add(self, other: _Counts) -> _Counts:
@@ -113,6 +132,13 @@ class _Counts:
         return _Counts(**values)
 
     def guess(self, delimiter: str = ",") -> ColumnGuess:
+        guess = self._guess(delimiter)
+        if self.padded and guess.duckdb_type != "VARCHAR" and guess.text_format is None:
+            # Values with spaces around them (" 2.5", as "a, b" files have): read as text and trimmed.
+            return replace(guess, text_format="plain")
+        return guess
+
+    def _guess(self, delimiter: str) -> ColumnGuess:
         m = self.n - self.dashes  # the values that are not missing marks
         if m == 0:
             return ColumnGuess("VARCHAR")
@@ -123,7 +149,9 @@ class _Counts:
             if self.bigints == m:
                 return ColumnGuess("BIGINT", self.max_abs, plain)
             return (
-                ColumnGuess(BIG_INTEGER, text_format="plain") if self.int38 == m else ColumnGuess("VARCHAR")
+                ColumnGuess(BIG_INTEGER, text_format="plain")
+                if self.int38 == m
+                else ColumnGuess("VARCHAR", long_integers=True)
             )
         if self.floats == m:
             return ColumnGuess("DOUBLE", text_format=plain)
@@ -152,6 +180,8 @@ class _Counts:
             return ColumnGuess("DATE", text_format="eu_date")
         if self.dot_date == m:
             return ColumnGuess("DATE", text_format="dot_date")
+        if self.excel_text == m and not self.dashes:
+            return ColumnGuess("VARCHAR", text_format=EXCEL_TEXT)
         return ColumnGuess("VARCHAR")
 
     def fits(self, guess: ColumnGuess) -> bool:
@@ -217,8 +247,13 @@ def infer_columns(
                count_if(regexp_full_match(v, $us) AND try_strptime(v, '%m/%d/%Y') IS NOT NULL),
                count_if(regexp_full_match(v, $eu) AND try_strptime(v, '%d/%m/%Y') IS NOT NULL),
                count_if(regexp_full_match(v, $dot) AND try_strptime(v, '%d.%m.%Y') IS NOT NULL),
+               count_if(regexp_full_match(v, $xt)),
+               count_if(padded),
                coalesce(max(abs(TRY_CAST(v AS DOUBLE))) FILTER (regexp_full_match(v, $int)), 0)
-        FROM (UNPIVOT {sample_table} ON COLUMNS(* EXCLUDE (__mw_row)) INTO NAME col VALUE v)
+        FROM (
+            SELECT col, __mw_row, trim(raw) AS v, raw <> trim(raw) AS padded
+            FROM (UNPIVOT {sample_table} ON COLUMNS(* EXCLUDE (__mw_row)) INTO NAME col VALUE raw)
+        )
         GROUP BY ALL
         """,  # noqa: S608 - the table name is generated by the caller, values are parameters
         {
@@ -234,6 +269,7 @@ def infer_columns(
             "us": US_DATE_PATTERN,
             "eu": EU_DATE_PATTERN,
             "dot": DOT_DATE_PATTERN,
+            "xt": EXCEL_TEXT_PATTERN,
         },
     ).fetchall()
     count_names = [f.name for f in fields(_Counts) if f.name != "max_abs"]

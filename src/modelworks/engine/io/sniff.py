@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -53,9 +54,14 @@ _EXTENSIONS = {
     ".xls": "xls",
 }
 
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
 # Formats we recognise only to name them in a message.
 _OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Excel 97-2003 workbook (.xls); save it as .xlsx or CSV"),
+    (
+        _OLE_MAGIC,
+        "a legacy Excel 97-2003 workbook (.xls); open it in Excel or LibreOffice and save it as .xlsx or CSV",
+    ),
     (b"\x1f\x8b", "a gzip-compressed file; decompress it first"),
     (b"BZh", "a bzip2-compressed file; decompress it first"),
     (b"\xfd7zXZ\x00", "an xz-compressed file; decompress it first"),
@@ -103,12 +109,22 @@ def sniff_content(path: str | os.PathLike[str], head: bytes) -> Content:
         return Content("parquet", "a Parquet file")
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _sniff_zip(path)
+    if head.startswith(_OLE_MAGIC) and "EncryptedPackage".encode("utf-16-le") in head:
+        # Excel saves a workbook protected by a password to open as an encrypted OLE file.
+        return Content(
+            "binary",
+            "a password-protected Excel workbook; open it in Excel, remove the password to open "
+            "(File > Info > Protect Workbook > Encrypt with Password) and save it again",
+        )
     for magic, description in _OTHER_MAGIC:
         if head.startswith(magic):
             return Content("binary", description)
     if _looks_binary(head):
         return Content("binary", "a binary file, not text")
     text = head.lstrip(codecs.BOM_UTF8).lstrip()
+    markup = _markup(text)
+    if markup is not None:
+        return Content("binary", markup)
     if text[:1] == b"{" and _first_line_is_json_object(text):
         return Content("jsonl", "JSON Lines text")
     if text[:1] == b"{" and text[1:].lstrip()[:1] == b'"':
@@ -220,14 +236,76 @@ def _sniff_zip(path: str | os.PathLike[str]) -> Content:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            strict = "xl/workbook.xml" in names and _STRICT_OOXML in archive.read("xl/workbook.xml")[:4096]
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError) as exc:
         raise CorruptFileError(
             f"the file is a damaged zip archive (an .xlsx workbook is a zip): {exc}; export it again",
             file=str(path),
         ) from exc
+    if strict:
+        return Content(
+            "binary",
+            'an Excel workbook saved as "Strict Open XML Spreadsheet", which cannot be read; open it in '
+            'Excel and save it as "Excel Workbook (.xlsx)"',
+        )
     if "xl/workbook.xml" in names:
         return Content("xlsx", "an Excel workbook (.xlsx)")
+    if "xl/workbook.bin" in names:
+        return Content(
+            "binary", "an Excel binary workbook (.xlsb); open it in Excel and save it as .xlsx or CSV"
+        )
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return Content(
+            "binary",
+            "an OpenDocument spreadsheet (.ods); open it in LibreOffice or Excel and save it as .xlsx or CSV",
+        )
+    if "word/document.xml" in names or "ppt/presentation.xml" in names:
+        return Content("binary", "a Word or PowerPoint document, not a table")
     return Content("binary", "a zip archive; extract the data file first")
+
+
+# Namespaces of Excel's "Strict Open XML Spreadsheet" format, which openpyxl cannot read.
+_STRICT_OOXML = b"purl.oclc.org/ooxml/spreadsheetml"
+
+
+_HTML_START = re.compile(
+    rb"<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>]|table[\s>]|meta[\s>])", re.IGNORECASE
+)
+
+
+def _markup(text: bytes) -> str | None:
+    """How to name a markup document (HTML, XML) that reached the importer, or None if it is not one.
+
+    Some systems export "Excel" files that are really an HTML table or an Excel 2003 XML spreadsheet
+    named ``.xls``; a download whose session expired saves a login page as ``.csv``.
+    """
+    if text.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = text.decode("utf-16", errors="ignore").encode("utf-8")
+    elif _looks_utf16_without_bom(text):
+        little = text[1::2].count(0) > text[0::2].count(0)
+        text = text.decode("utf-16-le" if little else "utf-16-be", errors="ignore").encode("utf-8")
+    start = text[:4096].lstrip(codecs.BOM_UTF8).lstrip()
+    if not start.startswith(b"<"):
+        return None
+    if start.startswith(b"<?xml"):
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in start or b"<Workbook" in start:
+            return (
+                "an Excel 2003 XML spreadsheet, not a current workbook; open it in Excel or LibreOffice "
+                "and save it as .xlsx or CSV"
+            )
+        return "an XML document, not a table; export the data as CSV, .xlsx or JSON Lines"
+    if _HTML_START.match(start):
+        if b"<table" in text.lower():
+            return (
+                "a web page (HTML) holding a table, not a spreadsheet (some systems export HTML named .xls); "
+                "open it in Excel or LibreOffice and save it as .xlsx or CSV"
+            )
+        return (
+            "a web page (HTML), not data: often a login or error page saved instead of the export; "
+            "download the data again"
+        )
+    return None
 
 
 def _looks_binary(head: bytes) -> bool:

@@ -10,13 +10,22 @@ scratch folder; that pass also finds NUL bytes and undecodable bytes, with their
 from __future__ import annotations
 
 import codecs
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from modelworks.engine.io.errors import EncodingError, NulByteError
 from modelworks.engine.io.sniff import guess_encoding
 
-__all__ = ["PreparedText", "diagnose_utf8", "find_nul", "normalise_line_breaks", "prepare_text"]
+__all__ = [
+    "PreparedText",
+    "diagnose_utf8",
+    "drop_end_of_file_junk",
+    "drop_utf8_bom",
+    "find_nul",
+    "normalise_line_breaks",
+    "prepare_text",
+]
 
 _CHUNK = 8 << 20
 
@@ -93,6 +102,53 @@ def normalise_line_breaks(text: PreparedText, scratch: Path) -> PreparedText:
     with open(text.path, "rb") as raw, open(target, "wb") as out:
         for chunk in iter(lambda: raw.read(_CHUNK), b""):
             out.write(chunk.replace(b"\r", b"\n"))
+    return PreparedText(path=target, encoding=text.encoding)
+
+
+_TAIL_BYTES = 64 << 10
+_JUNK = b" \t\r\n\x0c\x1a"
+
+
+def drop_end_of_file_junk(text: PreparedText, scratch: Path) -> PreparedText:
+    """Leave out what old systems write after the last line: a Ctrl-Z (``\\x1a``, the DOS end-of-file
+    mark) and lines of spaces. DuckDB would read either as a row with one field, and refuse the file
+    as ragged. Only such files are copied (without their tail); the others are returned as they are.
+    """
+    size = text.path.stat().st_size
+    with open(text.path, "rb") as raw:
+        raw.seek(max(0, size - _TAIL_BYTES))
+        tail = raw.read()
+    run = len(tail) - len(tail.rstrip(_JUNK))
+    if run == 0:
+        return text
+    junk = tail[len(tail) - run :]
+    if b"\x1a" in junk:
+        keep = size - run + junk.index(b"\x1a")
+    else:
+        newline = junk.find(b"\n")
+        if newline < 0 or not junk[newline:].strip(b"\r\n"):
+            return text  # only line breaks (blank lines are skipped), or spaces ending the last value
+        keep = size - run + newline + 1
+    target = scratch / "source-trimmed.txt"
+    with open(text.path, "rb") as raw, open(target, "wb") as out:
+        remaining = keep
+        while remaining > 0:
+            chunk = raw.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            out.write(chunk)
+            remaining -= len(chunk)
+    return PreparedText(path=target, encoding=text.encoding)
+
+
+def drop_utf8_bom(text: PreparedText, scratch: Path) -> PreparedText:
+    """A copy of a UTF-8 file without its byte order mark, which DuckDB's JSON reader refuses."""
+    with open(text.path, "rb") as raw:
+        if raw.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+            return text
+        target = scratch / "source-nobom.txt"
+        with open(target, "wb") as out:
+            shutil.copyfileobj(raw, out, _CHUNK)
     return PreparedText(path=target, encoding=text.encoding)
 
 

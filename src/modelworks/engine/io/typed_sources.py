@@ -3,11 +3,18 @@
 Both go through DuckDB's readers (streaming, parallel). Column names are cleaned like CSV headers,
 time-zone-aware timestamps are stored as UTC, and type overrides are applied with a guarded cast: a
 value that does not fit stops the import, and a second, targeted query finds its record number.
+
+JSON integers beyond 64 bits are kept exact, as in CSV: DuckDB's reader would type them as DOUBLE
+(rounded) or HUGEINT (which Parquet stores as DOUBLE). A column whose numbers are all integers and
+include one beyond 64 bits is stored as ``DECIMAL(38,0)``, or as text (with a warning) when one has
+more than 38 digits. Finding them costs a byte scan for a run of 19 digits, and a second read of the
+file only when one is found.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +31,7 @@ from modelworks.engine.io.errors import (
     TypeMismatchError,
 )
 from modelworks.engine.io.headers import Rename, clean_headers
+from modelworks.engine.io.infer import BIG_INTEGER, INT_PATTERN, long_integers_note
 from modelworks.engine.io.schema import logical_type
 from modelworks.engine.io.versions import ImportOptions
 from modelworks.engine.io.writer import copy_to_parquet
@@ -50,13 +58,21 @@ def import_jsonl(
     if options.bad_rows == "skip":
         text_path = _keep_valid_json_lines(text_path, scratch, outcome)
     sample: int = options.sample_rows
+    long_digits = _has_long_digit_run(text_path)
     for _attempt in range(2):
-        reader = (
-            "read_json($path, format = 'newline_delimited', records = true, "
-            f"sample_size = {int(sample)}, maximum_object_size = 16777216)"
-        )
+        reader = _json_reader(sample)
         try:
-            _import_typed(text_path, out_path, scratch, options, reader, label, outcome, "JSON record")
+            _import_typed(
+                text_path,
+                out_path,
+                scratch,
+                options,
+                reader,
+                label,
+                outcome,
+                "JSON record",
+                exact_integers=_json_reader(sample, typed=True) if long_digits else None,
+            )
             return outcome
         except _TypeConflict:
             # A value far down the file contradicts the sampled type: infer from the whole file.
@@ -83,6 +99,87 @@ def import_parquet(
     return outcome
 
 
+def _json_reader(sample: int, *, typed: bool = False) -> str:
+    """The reader of a JSON Lines file; ``typed``: with every column's type given in ``$columns``."""
+    columns = ", columns = $columns" if typed else ""
+    return (
+        "read_json($path, format = 'newline_delimited', records = true, "
+        f"sample_size = {int(sample)}, maximum_object_size = 16777216{columns})"
+    )
+
+
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")  # the shortest integers beyond 64 bits have 19 digits
+
+
+def _has_long_digit_run(path: Path) -> bool:
+    """Whether the file holds 19 digits in a row anywhere (a cheap test before a second read)."""
+    tail = b""
+    with open(path, "rb") as source:
+        for chunk in iter(lambda: source.read(8 << 20), b""):
+            if _LONG_DIGITS.search(tail + chunk):
+                return True
+            tail = chunk[-18:]
+    return False
+
+
+# Types DuckDB's JSON reader gives numbers that may hold integers beyond 64 bits.
+_MAYBE_BIG = ("DOUBLE", "HUGEINT", "UBIGINT")
+
+
+def _exact_integer_types(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    typed_reader: str,
+    types: dict[str, str],
+) -> tuple[dict[str, str], list[str]]:
+    """The column types that keep JSON integers beyond 64 bits exact (only the columns that change),
+    and the warnings to give if they are used.
+
+    The candidate columns are read again as their JSON text, over the whole file.
+    """
+    candidates = [name for name, kind in types.items() if kind in _MAYBE_BIG]
+    if not candidates:
+        return {}, []
+    as_text = {name: ("VARCHAR" if name in candidates else kind) for name, kind in types.items()}
+    measures = []
+    for name in candidates:
+        column = quote_identifier(name)
+        whole = f"regexp_full_match({column}, $int)"
+        measures.append(
+            f"count({column}), count(*) FILTER ({whole}), "
+            f"count(*) FILTER ({whole} AND TRY_CAST({column} AS BIGINT) IS NULL), "
+            f"coalesce(max(length(ltrim({column}, '+-'))) FILTER ({whole}), 0)"
+        )
+    row = con.execute(
+        f"SELECT {', '.join(measures)} FROM {typed_reader}",  # noqa: S608 - quoted identifiers
+        {"path": str(path), "columns": as_text, "int": INT_PATTERN},
+    ).fetchone()
+    assert row is not None  # an aggregate always returns one row
+    changed: dict[str, str] = {}
+    notes: list[str] = []
+    for index, name in enumerate(candidates):
+        values, integers, beyond, digits = (int(v) for v in row[4 * index : 4 * index + 4])
+        if values == 0 or integers < values or (beyond == 0 and types[name] == "DOUBLE"):
+            continue  # floating-point numbers, or integers a DOUBLE holds: as read
+        if digits <= 38:
+            changed[name] = BIG_INTEGER
+        else:
+            changed[name] = "VARCHAR"
+            notes.append(long_integers_note(name, digits))
+    return changed, notes
+
+
+def _renamed_by_reader(names: list[str]) -> list[str]:
+    """The keys DuckDB's JSON reader renamed (``a`` → ``a_1`` next to ``A``), as "'A' and 'a'"."""
+    folded = {name.lower(): name for name in names}
+    renamed = []
+    for name in names:
+        base, _, number = name.rpartition("_")
+        if base and number.isdigit() and base.lower() in folded:
+            renamed.append(f"{folded[base.lower()]!r} and {base!r}")
+    return renamed
+
+
 class _TypeConflict(Exception):
     """The reader's sampled types do not fit the whole file."""
 
@@ -96,7 +193,15 @@ def _import_typed(
     label: str,
     outcome: TypedOutcome,
     unit: str,
+    *,
+    exact_integers: str | None = None,
 ) -> None:
+    """Copy a typed source through ``reader`` into Parquet.
+
+    Args:
+        exact_integers: the reader with a ``$columns`` parameter, to keep integers beyond 64 bits
+            exact (JSON; see the module docstring); None to read as DuckDB infers.
+    """
     con = connect(
         read=[path],
         write=[out_path],
@@ -122,6 +227,27 @@ def _import_typed(
                 limit=options.max_columns,
             )
         originals = [str(row[0]) for row in described]
+        params: dict[str, object] = {"path": str(path)}
+        types = {str(row[0]): str(row[1]) for row in described}
+        if exact_integers is not None and len(types) == len(described):
+            try:
+                changed, notes = _exact_integer_types(con, path, exact_integers, types)
+            except duckdb.Error as exc:
+                raise _translate(exc, label, path) from exc
+            renamed = _renamed_by_reader(originals)
+            if changed and renamed:
+                # Reading with given types goes by key, and the reader's renamed keys do not exist.
+                outcome.warnings.append(
+                    f"column{'s' if len(changed) > 1 else ''} {', '.join(repr(n) for n in changed)} "
+                    f"{'hold' if len(changed) > 1 else 'holds'} integers beyond 64 bits, read as rounded "
+                    f"floating-point numbers because keys of the file differ only in case ({', '.join(renamed)}); "
+                    "rename those keys to keep the integers exact"
+                )
+            elif changed:
+                outcome.warnings += notes
+                reader = exact_integers
+                params["columns"] = {**types, **changed}
+                described = [(row[0], changed.get(str(row[0]), row[1])) for row in described]
         names, renames = clean_headers(originals, duplicates=options.duplicate_headers, label=label)
         outcome.renames = [r for r in renames if r.original != r.name]
         plans = [
@@ -144,7 +270,7 @@ def _import_typed(
             outcome.row_count = copy_to_parquet(
                 con,
                 f"SELECT {select_list(plans)} FROM {reader}",  # noqa: S608 - quoted identifiers
-                {"path": str(path)},
+                params,
                 out_path,
                 options.compression,
             )
@@ -152,7 +278,7 @@ def _import_typed(
             problem = parse_reader_error(str(exc))
             if problem.kind == "guard" and problem.column is not None:
                 plan = plans[int(problem.column)]
-                raise _mismatch(con, reader, path, plan, problem.value or "", label, unit) from exc
+                raise _mismatch(con, reader, params, plan, problem.value or "", label, unit) from exc
             if "transform error" in str(exc) or "Failed to cast" in str(exc):
                 raise _TypeConflict from exc
             raise _translate(exc, label, path) from exc
@@ -163,7 +289,7 @@ def _import_typed(
 def _mismatch(
     con: duckdb.DuckDBPyConnection,
     reader: str,
-    path: Path,
+    params: dict[str, object],
     plan: ColumnPlan,
     value: str,
     label: str,
@@ -173,7 +299,7 @@ def _mismatch(
     found = con.execute(
         f"SELECT n FROM (SELECT row_number() OVER () AS n, {column} AS v FROM {reader}) "  # noqa: S608
         f"WHERE v IS NOT NULL AND TRY_CAST(v AS {plan.target}) IS NULL LIMIT 1",
-        {"path": str(path)},
+        params,
     ).fetchone()
     record = int(found[0]) if found else None
     wanted = logical_type(plan.target)

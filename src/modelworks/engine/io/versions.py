@@ -10,10 +10,21 @@ from typing import Any, Literal
 from modelworks.engine.io.headers import Rename
 from modelworks.engine.io.schema import ColumnSchema
 
-__all__ = ["DEFAULT_NULL_VALUES", "ImportOptions", "SourceInfo", "VersionInfo"]
+__all__ = [
+    "DEFAULT_NULL_VALUES",
+    "MAX_HEADER_ROWS",
+    "MAX_SKIP_ROWS",
+    "ImportOptions",
+    "SourceInfo",
+    "VersionInfo",
+]
 
 #: Cell texts read as null by default (besides the empty cell), as most spreadsheet tools do.
 DEFAULT_NULL_VALUES: tuple[str, ...] = ("", "NA", "N/A", "NULL", "null", "NaN", "#N/A")
+#: The most rows a header may span (``ImportOptions.header_rows``).
+MAX_HEADER_ROWS = 10
+#: The most rows above a table an import may leave out (``ImportOptions.skip_rows``).
+MAX_SKIP_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,12 @@ class ImportOptions:
         delimiter: CSV field separator; None detects it among ``, ; tab |``.
         quote: CSV quote character.
         header: whether the first row names the columns; None detects it.
+        skip_rows: rows above the table to leave out (a title, notes): lines of a CSV file (after
+            Excel's ``sep=`` line), rows of an Excel sheet (so the header of a table whose header is
+            in row 4 is found with 3).
+        header_rows: how many rows the header spans (1 to 10). With more than one, the rows are
+            joined into one name per column ("Sales 2024 / Q1"); a merged (empty) cell of an upper row
+            takes the text on its left. The header is then never detected: the file must have it.
         null_values: cell texts read as null.
         sheet: Excel sheet name or 0-based position; None takes the first sheet.
         types: column name → logical type (``integer``, ``float``, ``string``, ``boolean``, ``date``,
@@ -52,6 +69,8 @@ class ImportOptions:
     delimiter: str | None = None
     quote: str = '"'
     header: bool | None = None
+    skip_rows: int = 0
+    header_rows: int = 1
     null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
     sheet: str | int | None = None
     types: Mapping[str, str] = field(default_factory=dict)
