@@ -74,6 +74,21 @@ class _OptionsMixin(forms.Form):
         initial="reject",
         label="Unnamed or repeated column names",
     )
+    header_rows = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10,
+        initial=1,
+        label="Header rows",
+        help_text="Rows the column names span; they are joined: Sales 2024 / Q1.",
+    )
+    skip_rows = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100_000,
+        label="Rows above the table to skip",
+        help_text="A title or notes above the column names.",
+    )
 
     def options(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -86,6 +101,8 @@ class _OptionsMixin(forms.Form):
             "sheet": (data.get("sheet") or "").strip() or None,
             "bad_rows": data.get("bad_rows") or "error",
             "duplicate_headers": data.get("duplicate_headers") or "reject",
+            "header_rows": data.get("header_rows") or None,
+            "skip_rows": data.get("skip_rows") or None,
         }
 
 

@@ -127,6 +127,12 @@ class ImportOptionsIn(InputSchema):
     )
     bad_rows: Literal["error", "skip"] | None = None
     duplicate_headers: Literal["rename", "reject"] | None = None
+    header_rows: int | None = Field(
+        None, ge=1, le=10, description="Rows the header spans, joined into one name: 'Sales 2024 / Q1'."
+    )
+    skip_rows: int | None = Field(
+        None, ge=0, le=100_000, description="Rows above the table to leave out (a title, notes)."
+    )
 
 
 class ConnectionImportIn(InputSchema):

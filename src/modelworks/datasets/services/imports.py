@@ -23,7 +23,14 @@ from modelworks.core.models import Job, Project, User
 from modelworks.datasets.models import Dataset, DatasetVersion, SourceKind
 from modelworks.datasets.models.datasets import validate_dataset_name
 from modelworks.datasets.storage import data_store
-from modelworks.engine.io import FORMATS, LOGICAL_TYPES, ImportOptions, VersionInfo
+from modelworks.engine.io import (
+    FORMATS,
+    LOGICAL_TYPES,
+    MAX_HEADER_ROWS,
+    MAX_SKIP_ROWS,
+    ImportOptions,
+    VersionInfo,
+)
 
 __all__ = [
     "OPTION_NAMES",
@@ -45,6 +52,8 @@ OPTION_NAMES = (
     "types",
     "bad_rows",
     "duplicate_headers",
+    "header_rows",
+    "skip_rows",
 )
 _MAX_QUERY = 100_000
 
@@ -71,6 +80,15 @@ def clean_import_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
         errors["bad_rows"] = "Use 'error' (stop at the first malformed row) or 'skip' (leave such rows out)."
     if "duplicate_headers" in given and given["duplicate_headers"] not in ("rename", "reject"):
         errors["duplicate_headers"] = "Use 'rename' or 'reject'."
+    for name, low, high, meaning in (
+        ("header_rows", 1, MAX_HEADER_ROWS, "rows the header spans"),
+        ("skip_rows", 0, MAX_SKIP_ROWS, "rows above the table to leave out"),
+    ):
+        value = given.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high
+        ):
+            errors[name] = f"Give the number of {meaning}: a whole number from {low} to {high:,}."
     types = given.get("types", {})
     if not isinstance(types, Mapping):
         errors["types"] = 'Give an object mapping column names to types, e.g. {"age": "integer"}.'
@@ -100,6 +118,8 @@ def engine_options(options: Mapping[str, Any], *, original_name: str, max_bytes:
         # Unnamed or repeated columns are refused unless the user asked to rename them: a header
         # row that does not name every column usually means the wrong row or the wrong file.
         duplicate_headers=options.get("duplicate_headers", "reject"),
+        header_rows=options.get("header_rows", 1),
+        skip_rows=options.get("skip_rows", 0),
     )
 
 

@@ -300,3 +300,72 @@ def test_uploads_wait_in_their_own_folder_and_old_ones_are_swept(project: Projec
     os.utime(path, (old, old))
     assert clean_stale_uploads() == 1 and not path.exists()
     assert data_store().root.name == "data"
+
+
+def test_a_report_with_a_title_and_a_two_row_header_reimports_with_its_layout(
+    project: Project, bob: User, api_client: ApiFor
+) -> None:
+    report = b"Sales report 2024\nregion,2024,2024\n,Q1,Q2\nNorth,10,12\nSouth,7,9\n"
+    refused = upload(bob, project.slug, "report.csv", report, name="Report", options='{"header_rows": 0}')
+    assert refused.status_code == 422 and "whole number from 1 to 10" in refused.content.decode()  # type: ignore[attr-defined]
+    layout = '{"skip_rows": 1, "header_rows": 2}'
+    upload(bob, project.slug, "report.csv", report, name="Report", options=layout)
+    run_queued_jobs()
+    dataset = Dataset.objects.get(name="Report")
+    version = dataset.latest_version
+    assert version is not None and version.row_count == 2
+    assert [c["name"] for c in version.schema] == ["region", "2024 / Q1", "2024 / Q2"]
+    assert [c["type"] for c in version.schema][1:] == ["integer", "integer"]
+    assert version.how_details["options"]["header_rows"] == 2
+    url = f"/projects/{project.slug}/datasets/{dataset.pk}/reimport"
+    expect(api_client(bob).post(url, {"types": {"region": "string"}}), 202)  # the layout is kept
+    run_queued_jobs()
+    assert [c["name"] for c in dataset.versions.get(number=2).schema][1:] == ["2024 / Q1", "2024 / Q2"]
+    versions = dataset.versions.count()
+    for bad in ({"header_rows": 0}, {"header_rows": 11}, {"skip_rows": -1}, {"header_rows": "two"}):
+        expect_error(api_client(bob).post(url, bad), 422, "validation_error")
+    assert dataset.versions.count() == versions
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"header_rows": 0}, "a whole number from 1 to 10"),
+        ({"header_rows": True}, "a whole number from 1 to 10"),
+        ({"header_rows": 2.5}, "a whole number from 1 to 10"),
+        ({"skip_rows": 100_001}, "a whole number from 0 to 100,000"),
+        ({"skip_rows": "3"}, "a whole number from 0 to 100,000"),
+    ],
+)
+def test_layout_options_are_checked_before_anything_is_queued(
+    options: dict[str, object], message: str
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from modelworks.datasets.services import clean_import_options
+
+    with pytest.raises(ValidationError, match=message):
+        clean_import_options(options)
+
+
+def test_the_upload_page_offers_the_layout_options(project: Project, bob: User) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = Client()
+    page.force_login(bob)
+    url = f"/projects/{project.slug}/datasets/upload/"
+    form = page.get(url).content.decode()
+    assert 'name="skip_rows"' in form and 'name="header_rows"' in form and "Header rows" in form
+    report = b"Sales report 2024\nregion,2024,2024\n,Q1,Q2\nNorth,10,12\n"
+    bad = page.post(url, {"file": SimpleUploadedFile("r.csv", report), "header_rows": "11"})
+    assert bad.status_code == 422 and "less than or equal to 10" in bad.content.decode()
+    assert not Job.objects.filter(kind="datasets.import").exists()
+    sent = page.post(
+        url,
+        {"file": SimpleUploadedFile("r.csv", report), "skip_rows": "1", "header_rows": "2"},
+        headers={"HX-Request": "true"},
+    )
+    assert sent.status_code == 204
+    run_queued_jobs()
+    version = Dataset.objects.get(name="r").latest_version
+    assert version is not None and [c["name"] for c in version.schema] == ["region", "2024 / Q1", "2024 / Q2"]
