@@ -110,7 +110,7 @@ def test_group_stddev_variance_global_and_having(tables, sales: Relation) -> Non
             RecipeSpecError,
             r"output name 'region' is already used by another key",
         ),
-        ({"aggregations": []}, RecipeSpecError, r"needs at least one aggregation"),
+        ({"aggregations": []}, RecipeSpecError, r"add at least one aggregation"),
     ],
 )
 def test_bad_group_specs(sales: Relation, spec: dict, error: type, match: str) -> None:

@@ -74,9 +74,9 @@ def test_normalize_join_round_trips() -> None:
         ("joint", {}, r"unknown recipe kind 'joint'; did you mean 'join'\?"),
         ("group", {"keys": ["a"], "aggregation": []}, r"recipe 'new group': unknown setting 'aggregation'; did you mean 'aggregations'\?"),
         ("group", [], r"settings must be an object, not list"),
-        ("sort", {"columns": [{"column": ""}]}, r"sort column 1: setting 'column' must be a non-empty text"),
-        ("split", {"mode": "random", "fractions": [0.5, "half"]}, r"fraction 2: setting 'fraction' must be a number"),
-        ("prepare", {"steps": [{"processor": 3}]}, r"step 1: setting 'processor' must be a non-empty text"),
+        ("sort", {"columns": [{"column": ""}]}, r"recipe 'new sort': Sort column 1: choose a column$"),
+        ("split", {"mode": "random", "fractions": [0.5, "half"]}, r"Fraction 2: setting 'fraction' must be a number"),
+        ("prepare", {"steps": [{"processor": 3}]}, r"Step 1: setting 'processor' must be a text, not 3"),
         ("sql", {"query": "SELECT 1"}, r"unknown setting 'query'"),
     ],
 )  # fmt: skip

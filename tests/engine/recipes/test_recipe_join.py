@@ -158,7 +158,7 @@ def test_unmatched_report_counts_each_side(tables, flights: Relation, carriers: 
             MissingColumnError,
             r"join 1 key 1\) uses column 'cod', which input 'carriers' does not have; did you mean 'code'\?",
         ),
-        ({"joins": []}, RecipeSpecError, r"setting 'joins' needs at least one join"),
+        ({"joins": []}, RecipeSpecError, r"add at least one join"),
         (
             {"joins": [{"on": [{"left": "carrier", "right": "code"}]}, {"type": "cross"}]},
             RecipeSpecError,

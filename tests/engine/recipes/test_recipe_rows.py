@@ -206,7 +206,7 @@ def test_stack_by_position_and_distinct(tables) -> None:
         ("sample", {"mode": "random", "seed": 1}, RecipeSpecError, r"'n' or 'fraction' is required"),
         ("sample", {"mode": "random", "n": 3, "stratify_by": "group"}, MissingColumnError, r"'group'.*did you mean 'grp'"),
         ("sample", {"mode": "first", "n": -1}, RecipeSpecError, r"setting 'n' must be at least 0"),
-        ("sort", {"columns": []}, RecipeSpecError, r"setting 'columns' needs at least one sort column"),
+        ("sort", {"columns": []}, RecipeSpecError, r"add at least one sort column"),
         ("sort", {"columns": [{"column": "id", "direction": "down"}]}, RecipeSpecError, r"'direction' is 'down'"),
         ("distinct", {"order_by": ["id"]}, RecipeSpecError, r"'order_by' only applies with 'columns'"),
         ("distinct", {"count_column": "id"}, RecipeSpecError, r"'count_column' 'id' is already a column"),

@@ -85,6 +85,10 @@ _FRAME_ITEM = (
     ParamSpec("start", "string", "Start", required=False, default="unbounded preceding"),
     ParamSpec("end", "string", "End", required=False, default="current row"),
 )
+_FRAME_HELP = (
+    "One frame at most: the rows each value is computed over, e.g. from 6 preceding to current row "
+    "(a moving average of 7 rows). Leave it out for the whole group up to the current row."
+)
 
 RECIPE_KINDS: Mapping[str, RecipeKindInfo] = {
     "prepare": RecipeKindInfo(
@@ -175,7 +179,10 @@ RECIPE_KINDS: Mapping[str, RecipeKindInfo] = {
         params=(
             ParamSpec("partition_by", "columns", "Per group", required=False),
             _ORDER,
-            ParamSpec("frame", "list", "Default frame", required=False, item=_FRAME_ITEM),
+            # The frame is ONE object {unit, start, end}; it is described as a list of at most one item
+            # because the flows form draws "list" settings only (forms.params.OBJECT_LISTS reads it
+            # back as the object). Describe it as kind "object" once the form draws that kind.
+            ParamSpec("frame", "list", "Default frame", required=False, help=_FRAME_HELP, item=_FRAME_ITEM),
             ParamSpec(
                 "functions",
                 "list",
@@ -187,7 +194,7 @@ RECIPE_KINDS: Mapping[str, RecipeKindInfo] = {
                     ParamSpec("n", "integer", "n (ntile buckets, moving average rows)", required=False),
                     ParamSpec("offset", "integer", "Offset (lag, lead)", required=False, default=1),
                     ParamSpec("default", "string", "Default (lag, lead)", required=False),
-                    ParamSpec("frame", "list", "Frame", required=False, item=_FRAME_ITEM),
+                    ParamSpec("frame", "list", "Frame", required=False, help=_FRAME_HELP, item=_FRAME_ITEM),
                 ),
             ),
         ),

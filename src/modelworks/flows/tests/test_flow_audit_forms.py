@@ -268,7 +268,8 @@ AIRPORTS_CSV = (
     b'JFK,Kennedy,40.64,-73.78,2013-01-01 05:00:00,5,7,N14228,2013-01-01,"{""a"": 1}"\n'
     b'LGA,La Guardia,40.78,-73.87,2013-01-02 06:00:00,,3,N24211,2013-02-03,"{""a"": 2}"\n'
     b'EWR,Newark,40.69,-74.17,2013-01-03 07:00:00,45,,N619AA, 2013-03-04 ,"{""a"": 3}"\n'
-    b'BOS,Logan,42.36,-71.01,2013-01-04 08:00:00,-3,-4,N804JB,2013-04-05,"{""a"": 4}"\n'
+    # 'when' stays text (a padded date, a word): what Trim and Parse dates are for.
+    b'BOS,Logan,42.36,-71.01,2013-01-04 08:00:00,-3,-4,N804JB,some day,"{""a"": 4}"\n'
 )
 C = "columns"
 #: Processor → the settings a person types into its form (columns ticked in a checklist).

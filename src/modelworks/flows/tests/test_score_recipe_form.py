@@ -209,7 +209,7 @@ def test_the_alias_fragment_lists_the_models_aliases_and_versions(
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"spec.model": ""}, "model", "setting 'model' must be a non-empty text"),
+        ({"spec.model": ""}, "model", "choose a model"),
         (
             {"spec.model": "delay"},
             "model",

@@ -198,11 +198,11 @@ BAD_STEPS = [
     ),
     (step("drop_columns", columns=["id", "id"]), RecipeSpecError, "lists column 'id' twice"),
     (step("drop_columns", columns="nope"), MissingColumnError, "column 'nope' not found"),
-    (step("drop_columns"), RecipeSpecError, r"setting 'columns' \(Columns to drop\) is required"),
+    (step("drop_columns"), RecipeSpecError, r"step 1 \(Drop columns\): choose the columns to drop$"),
     (
         step("reorder_columns", columns=["id"], position="middle"),
         RecipeSpecError,
-        "must be one of 'first', 'last'",
+        r"'Move to' is 'middle'; choose one of first, last",
     ),
     (
         step("copy_column", column="carrier", output="origin"),
@@ -226,7 +226,7 @@ BAD_STEPS = [
         "holds dates, which cannot become integer",
     ),
     (step("cast_columns", columns=["dep_delay"], to="date"), RecipeSpecError, "cannot become dates"),
-    (step("cast_columns", columns=["code"], to="text"), RecipeSpecError, "must be one of 'string'"),
+    (step("cast_columns", columns=["code"], to="text"), RecipeSpecError, "choose one of string, "),
     (step("coalesce_columns", columns=["carrier"], output="x"), RecipeSpecError, "at least two columns"),
     (
         step("coalesce_columns", columns=["carrier", "dep_delay"], output="x"),

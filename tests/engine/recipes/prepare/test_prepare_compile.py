@@ -101,8 +101,8 @@ STEP_ERRORS = [
     (
         [step("keep_columns", columns=[])],
         RecipeSpecError,
-        r"^recipe 'r' step 1 \(Keep only columns\): setting 'columns'",
-        {"recipe": "r", "step": 1, "processor": "keep_columns"},
+        r"^recipe 'r' step 1 \(Keep only columns\): choose the columns to keep",
+        {"recipe": "r", "step": 1, "processor": "keep_columns", "setting": "columns"},
     ),
 ]
 

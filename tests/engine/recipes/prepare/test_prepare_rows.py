@@ -228,9 +228,13 @@ BAD_STEPS = [
     (
         step("filter_rows", conditions=[{"column": "carrier"}]),
         RecipeSpecError,
-        r"setting conditions\[1\].'operator' \(Operator\) is required",
+        r"step 1 \(Filter rows\): Condition 1: choose an operator \(equals, not equals, ",
     ),
-    (step("filter_rows", conditions="carrier = 'AA'"), RecipeSpecError, "item 1 must be an object"),
+    (
+        step("filter_rows", conditions="carrier = 'AA'"),
+        RecipeSpecError,
+        "'Conditions': condition 1 must be an object",
+    ),
     (
         step("filter_formula", formula="dep_delay + 1"),
         RecipeSpecError,
@@ -270,7 +274,7 @@ BAD_STEPS = [
     (
         step("fill_missing", columns=["carrier"], method="average"),
         RecipeSpecError,
-        "must be one of 'constant'",
+        "'Fill with' is 'average'; choose one of constant, mean",
     ),
     (step("empty_to_null", columns=["dep_delay"]), RecipeSpecError, "holds a whole number, not text"),
 ]

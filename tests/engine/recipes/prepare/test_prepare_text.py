@@ -188,7 +188,11 @@ BAD_STEPS = [
         RecipeSpecError,
         "'\\(' is not a valid regular expression",
     ),
-    (step("find_replace", columns=["note"]), RecipeSpecError, r"setting 'find' \(Find\) is required"),
+    (
+        step("find_replace", columns=["note"]),
+        RecipeSpecError,
+        r"step 1 \(Find and replace\): fill in 'Find'$",
+    ),
     (step("change_case", columns=["nots"], case="upper"), MissingColumnError, "did you mean 'note'"),
     (step("pad_text", columns=["code"], length=0), RecipeSpecError, "between 1 and 10,000"),
     (step("pad_text", columns=["code"], length="5.5"), RecipeSpecError, "must be a whole number"),

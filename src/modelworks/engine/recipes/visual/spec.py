@@ -36,10 +36,29 @@ class SpecReader:
 
     @property
     def place(self) -> str:
-        return f"recipe {self.recipe!r}" + (f" {self.where}" if self.where else "")
+        """Where a message points: ``recipe 'r'`` and, inside it, ``Aggregation 1``."""
+        return f"recipe {self.recipe!r}" + (
+            f": {self.where[:1].upper()}{self.where[1:]}" if self.where else ""
+        )
 
     def error(self, key: str, problem: str) -> RecipeSpecError:
-        return RecipeSpecError(f"{self.place}: setting {key!r} {problem}", setting=key, recipe=self.recipe)
+        return RecipeSpecError(f"{self.place}: setting {key!r} {problem}", **self._details(key))
+
+    def missing(self, key: str, choices: Sequence[str] = ()) -> RecipeSpecError:
+        """A required setting left empty, said as what to do in the form ("choose a function (…)")."""
+        fix = _FIXES.get(key)
+        if fix is None:
+            words = key.replace("_", " ")
+            fix = f"choose {_article(words)} {words}" if choices else f"fill in {words!r}"
+        if choices:
+            fix += f" ({_words(choices)})"
+        return RecipeSpecError(f"{self.place}: {fix}", **self._details(key))
+
+    def _details(self, key: str) -> dict[str, Any]:
+        details: dict[str, Any] = {"setting": key, "recipe": self.recipe}
+        if self.where:
+            details["where"] = self.where
+        return details
 
     def allow(self, *keys: str) -> None:
         """Refuse settings this recipe does not know (a typo would otherwise be silently ignored)."""
@@ -48,29 +67,30 @@ class SpecReader:
                 raise RecipeSpecError(
                     f"{self.place}: unknown setting {key!r}{did_you_mean(str(key), keys)}; "
                     f"the settings are {', '.join(keys)}",
-                    setting=key,
-                    recipe=self.recipe,
+                    **self._details(key),
                 )
 
-    def _get(self, key: str, default: Any) -> Any:
+    def _get(self, key: str, default: Any, choices: Sequence[str] = ()) -> Any:
         value = self.data.get(key)
         if value is None:
             if default is _MISSING:
-                raise self.error(key, "is required")
+                raise self.missing(key, choices)
             return default
         return value
 
     def string(self, key: str, default: Any = _MISSING, *, choices: Sequence[str] = ()) -> Any:
-        value = self._get(key, default)
+        value = self._get(key, default, choices)
         if value is default and default is not _MISSING:
             return value
-        if not isinstance(value, str) or (not value.strip() and not choices):
-            raise self.error(key, f"must be a non-empty text, not {value!r}")
+        if isinstance(value, str) and not value.strip():
+            raise self.missing(key, choices)
+        if not isinstance(value, str):
+            raise self.error(key, f"must be a text, not {value!r}")
         if choices:
             lowered = value.strip().lower().replace(" ", "_")
             if lowered not in choices:
                 raise self.error(
-                    key, f"is {value!r}{did_you_mean(value, choices)}; choose one of {', '.join(choices)}"
+                    key, f"is {value!r}{did_you_mean(value, choices)}; choose one of {_words(choices, 30)}"
                 )
             return lowered
         return value
@@ -140,7 +160,7 @@ class SpecReader:
         value = self.data.get(key)
         if value is None or value == []:
             if required:
-                raise self.error(key, f"needs at least one {label}")
+                raise RecipeSpecError(f"{self.place}: add at least one {label}", **self._details(key))
             return []
         if not isinstance(value, list | tuple):
             raise self.error(key, f"must be a list of {label}s, not {type(value).__name__}")
@@ -152,6 +172,31 @@ class SpecReader:
 
     def child(self, key: str, where: str) -> SpecReader:
         return SpecReader(self.data.get(key), recipe=self.recipe, where=where)
+
+
+# How to fill a setting left empty, for the settings whose name alone would not say it.
+_FIXES: Mapping[str, str] = {
+    "column": "choose a column",
+    "left": "choose the left column",
+    "right": "choose the right column",
+    "op": "choose an operator",
+    "type": "choose a join type",
+    "sql": "write the SQL query",
+    "model": "choose a model",
+    "output": "name the output",
+    "n": "fill in the number (n)",
+    "p": "fill in the quantile p (between 0 and 1)",
+}
+
+
+def _article(words: str) -> str:
+    return "an" if words[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
+def _words(choices: Sequence[str], most: int = 6) -> str:
+    """Choices as the form shows them (``count_distinct`` → ``count distinct``; both are accepted)."""
+    words = [c.replace("_", " ") for c in choices]
+    return ", ".join(words[:most]) + (", …" if len(words) > most else "")
 
 
 def to_json(value: Any) -> Any:
