@@ -64,9 +64,9 @@ def test_every_join_and_side_is_counted(files: dict[str, Path]) -> None:
     ]
     assert (
         counts[0].message
-        == "Join 1 (flights ⟕ carriers): 10 of 100 rows of 'flights' found no match (10.0 %)"
+        == "Join 1 (flights LEFT JOIN carriers): 10 of 100 rows of 'flights' found no match (10.0 %)"
     )
-    assert counts[2].title == "Join 2 (flights ⋈ airports)"
+    assert counts[2].title == "Join 2 (flights INNER JOIN airports)"
 
 
 def test_keys_matched_as_text_and_a_sample_of_the_first_rows(files: dict[str, Path]) -> None:

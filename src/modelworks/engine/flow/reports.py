@@ -9,7 +9,7 @@ side (the rows of that side, and how many find no match on the other side). This
   read-only transaction that is rolled back.
 
 Each answer is an :class:`UnmatchedCount`, which also words itself for logs and pages:
-``Join 1 (flights ⟕ weather): 1,234 of 336,776 rows of 'flights' found no match (0.4 %)``.
+``Join 1 (flights LEFT JOIN weather): 1,234 of 336,776 rows of 'flights' found no match (0.4 %)``.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class UnmatchedCount:
 
     @property
     def title(self) -> str:
-        """``Join 1 (flights ⟕ weather)``."""
+        """``Join 1 (flights LEFT JOIN weather)``."""
         symbol = JOIN_SYMBOLS.get(self.join_type, self.join_type)
         return f"Join {self.join} ({self.left} {symbol} {self.right})"
 

@@ -151,10 +151,10 @@ def test_a_build_counts_the_unmatched_rows_of_each_side_and_shows_them(
         },
     ]
     line = (
-        f"Join 1 (Flights ⟕ Carriers): {lost:,} of {len(FLIGHTS):,} rows of 'Flights' found no match "
+        f"Join 1 (Flights LEFT JOIN Carriers): {lost:,} of {len(FLIGHTS):,} rows of 'Flights' found no match "
         f"({_percent(lost, len(FLIGHTS))})"
     )
-    assert line == "Join 1 (Flights ⟕ Carriers): 440 of 12,000 rows of 'Flights' found no match (3.7 %)"
+    assert line == "Join 1 (Flights LEFT JOIN Carriers): 440 of 12,000 rows of 'Flights' found no match (3.7 %)"
     assert line in step.log and "1 of 4 rows of 'Carriers' found no match (25.0 %)" in step.log
     # The left join keeps every flight: the rows written agree with the report.
     assert step.rows == {"Flights with carriers": len(FLIGHTS)}
@@ -227,12 +227,12 @@ def test_the_preview_shows_the_report_on_its_sample_labelled_so(
     assert "Unmatched rows, on a sample of 10,000 rows of each input" in page
     assert (
         escape(
-            f"Join 1 (Flights ⟕ Carriers): {lost} of 10,000 rows of 'Flights' found no match "
+            f"Join 1 (Flights LEFT JOIN Carriers): {lost} of 10,000 rows of 'Flights' found no match "
             f"({_percent(lost, len(sample))})"
         )
         in page
     )
-    assert escape("Join 1 (Flights ⟕ Carriers): 1 of 4 rows of 'Carriers' found no match (25.0 %)") in page
+    assert escape("Join 1 (Flights LEFT JOIN Carriers): 1 of 4 rows of 'Carriers' found no match (25.0 %)") in page
 
     # A broken key: the preview shows the error, and no report.
     broken = _client(bob).post(
@@ -246,9 +246,9 @@ def test_the_preview_shows_the_report_on_its_sample_labelled_so(
 
 def test_report_texts_and_stored_details_read_back() -> None:
     count = UnmatchedCount(1, "inner", "A", "B", "B", "A", total_rows=336_776, unmatched_rows=1_234)
-    assert count.message == "Join 1 (A ⋈ B): 1,234 of 336,776 rows of 'B' found no match (0.4 %)"
+    assert count.message == "Join 1 (A INNER JOIN B): 1,234 of 336,776 rows of 'B' found no match (0.4 %)"
     few = UnmatchedCount(2, "anti", "A", "C", "A", "C", total_rows=100_000, unmatched_rows=3)
-    assert few.percent == "< 0.1 %" and few.title == "Join 2 (A ▷ C)"
+    assert few.percent == "< 0.1 %" and few.title == "Join 2 (A ANTI JOIN C)"
     none = UnmatchedCount(1, "full", "A", "B", "A", "B", total_rows=0, unmatched_rows=0)
     assert none.percent == "0 %" and none.share == 0.0
     stored = JoinReport([count, few], engine="duckdb", notes=["n"]).to_dict()
@@ -355,7 +355,7 @@ def test_a_push_down_join_counts_inside_postgres(
         ("Orders", len(ORDERS), lost),
         ("Customers", len(CUSTOMERS), idle),
     ]
-    assert "Join 1 (Orders ⋈ Customers): 16 of 40 rows of 'Orders' found no match (40.0 %)" in step.log
+    assert "Join 1 (Orders INNER JOIN Customers): 16 of 40 rows of 'Orders' found no match (40.0 %)" in step.log
     assert step.rows == {"Named orders": len(ORDERS) - lost}
     assert (
         Recipe.objects.get(name="Orders with customers").output_links.get().storage_connection == connection

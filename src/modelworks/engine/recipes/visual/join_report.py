@@ -19,15 +19,16 @@ from modelworks.engine.recipes.visual.join import JoinPlan, read_join_spec
 
 __all__ = ["JOIN_SYMBOLS", "UnmatchedQuery", "unmatched_report", "unmatched_report_queries"]
 
-#: How reports write each join type between the two input names (relational algebra signs).
+#: How reports write each join type between the two input names. Words, not the relational algebra
+#: signs (⟕ ⟖ ⟗ ▷): common fonts (Debian's Chromium) draw those as empty boxes.
 JOIN_SYMBOLS = {
-    "inner": "⋈",
-    "left": "⟕",
-    "right": "⟖",
-    "full": "⟗",
-    "cross": "×",  # noqa: RUF001 - the product sign, meant
-    "semi": "⋉",
-    "anti": "▷",
+    "inner": "INNER JOIN",
+    "left": "LEFT JOIN",
+    "right": "RIGHT JOIN",
+    "full": "FULL JOIN",
+    "cross": "CROSS JOIN",
+    "semi": "SEMI JOIN",
+    "anti": "ANTI JOIN",
 }
 
 
