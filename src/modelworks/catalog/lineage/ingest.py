@@ -123,7 +123,7 @@ def parse_event(body: bytes) -> tuple[Event, dict[str, Any]]:
     """The validated event and its raw JSON object.
 
     Raises:
-        HttpError: 400 when the body is not a JSON object.
+        HttpError: 400 when the body is not JSON or nests too deeply to be read.
         ValidationError: 422, with one message per field of the event that is wrong.
     """
     try:
@@ -131,6 +131,10 @@ def parse_event(body: bytes) -> tuple[Event, dict[str, Any]]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HttpError(
             400, f"The body is not valid JSON ({exc}); send one OpenLineage event as JSON."
+        ) from exc
+    except RecursionError as exc:  # json.loads gives up on deeply nested bodies; not a server fault
+        raise HttpError(
+            400, "The body nests objects or lists too deeply to be read; send one OpenLineage event as JSON."
         ) from exc
     if not isinstance(payload, dict):
         raise ValidationError(

@@ -17,9 +17,13 @@ text:
   as alias, so ``flights.carrier`` still works).
 
 The query runs on a locked DuckDB connection anyway (only the inputs' files readable), so these
-checks are for clear messages as much as for safety. ``pushdown`` is true when SQLGlot transpiles
+checks are for clear messages as much as for safety. Its size is bounded too: at most
+:data:`MAX_SQL_LENGTH` characters, nested at most :data:`MAX_SQL_DEPTH` levels (DuckDB's own
+expression-depth limit); SQLGlot's analyses cost time in proportion to size times depth, and a
+saved recipe is compiled by the web server. ``pushdown`` is true when SQLGlot transpiles
 the query to PostgreSQL without reporting an unsupported construct and without functions it does
-not know. Column lineage comes from SQLGlot's lineage analysis, best effort.
+not know. Column lineage comes from SQLGlot's lineage analysis, best effort: all columns in one
+pass, skipped (with a note) when its cost would pass :data:`LINEAGE_MAX_COST`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError
 from sqlglot.lineage import lineage as sqlglot_lineage
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import build_scope
 
 from modelworks.engine.errors import did_you_mean
 from modelworks.engine.io.schema import LOGICAL_TYPES
@@ -46,9 +51,15 @@ from modelworks.engine.recipes.types import (
 from modelworks.engine.recipes.visual.common import source_as
 from modelworks.engine.recipes.visual.spec import SpecReader
 
-__all__ = ["MAX_SQL_LENGTH", "compile_sql", "normalize_sql"]
+__all__ = ["LINEAGE_MAX_COST", "MAX_SQL_DEPTH", "MAX_SQL_LENGTH", "compile_sql", "normalize_sql"]
 
 MAX_SQL_LENGTH = 100_000
+#: Deepest syntax tree accepted: DuckDB refuses deeper expressions anyway (``max_expression_depth``).
+MAX_SQL_DEPTH = 1000
+#: Queries past this compile and run without column lineage. SQLGlot's qualification walks from
+#: every column reference up to its query, so its cost is the sum of their depths (a 1,000-term sum
+#: costs 500,000, about a second; a 300-column query of plain expressions costs a few thousand).
+LINEAGE_MAX_COST = 250_000
 _ALLOWED_TABLE_FUNCTIONS = {"range", "generate_series", "unnest"}
 _DENIED_FUNCTIONS = {
     "glob", "getenv", "current_setting", "query", "query_table", "sniff_csv", "load_extension",
@@ -102,6 +113,40 @@ def _denied(name: str) -> bool:
     return name in _DENIED_FUNCTIONS or name.startswith(_DENIED_PREFIXES) or name.endswith("_scan")
 
 
+def _depth(tree: exp.Expr, stop_above: int) -> int:
+    """How many levels deep ``tree`` nests (without recursion: a chain of 30,000 ``+`` is 30,000
+    levels), counting stops once past ``stop_above``."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > stop_above:
+            return deepest
+        stack.extend((child, level + 1) for child in node.iter_expressions())
+    return deepest
+
+
+def _lineage_cost(tree: exp.Expr) -> int:
+    """The sum of the depths of the column references in ``tree`` (see :data:`LINEAGE_MAX_COST`)."""
+    cost = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, exp.Column):
+            cost += level
+        stack.extend((child, level + 1) for child in node.iter_expressions())
+    return cost
+
+
+def _too_deep(recipe: str) -> RecipeSpecError:
+    return RecipeSpecError(
+        f"recipe {recipe!r}: the SQL query nests too deeply (parentheses, sub-queries or chained "
+        f"operators, at most {MAX_SQL_DEPTH} levels); split it with WITH queries or into several recipes",
+        recipe=recipe,
+    )
+
+
 def parse_query(text: str, *, recipe: str) -> exp.Query:
     """Parse and check the user's query (see the module docstring); the tree is not yet rewritten."""
     logger = logging.getLogger("sqlglot")
@@ -120,6 +165,9 @@ def parse_query(text: str, *, recipe: str) -> exp.Query:
         raise RecipeSpecError(
             f"recipe {recipe!r}: the SQL query cannot be read: {exc}", recipe=recipe
         ) from exc
+    except RecursionError:
+        # SQLGlot's parser recurses per parenthesis (about 20 frames each): the stack runs out first.
+        raise _too_deep(recipe) from None
     finally:
         logger.setLevel(previous)
     if not statements:
@@ -133,6 +181,8 @@ def parse_query(text: str, *, recipe: str) -> exp.Query:
             recipe=recipe,
         )
     (statement,) = statements
+    if _depth(statement, MAX_SQL_DEPTH) > MAX_SQL_DEPTH:
+        raise _too_deep(recipe)
     if not isinstance(statement, exp.Query):
         raise RecipeSpecError(
             f"recipe {recipe!r}: {_statement_name(statement)} statements are not allowed; a SQL recipe is one "
@@ -225,17 +275,20 @@ def _lineage(query: exp.Query, inputs: Sequence[Relation], output: str) -> list[
     }
     by_lower = {r.name.lower(): r.name for r in inputs}
     try:
+        # One qualification and one pass over every column, sharing what columns have in common:
+        # asking column by column re-qualifies (and copies) the whole query each time, which made a
+        # 5,000-column query take hours.
         qualified = qualify(query.copy(), schema=schema, dialect="duckdb")
-        names = list(qualified.named_selects)
-    except Exception:
+        scope = build_scope(qualified)
+        roots = sqlglot_lineage(
+            None, qualified, schema=schema, dialect="duckdb", scope=scope, trim_selects=False, copy=False
+        )
+        assert isinstance(roots, dict)
+        columns = {name: list(root.walk()) for name, root in roots.items()}
+    except Exception:  # best effort: SQLGlot cannot follow every DuckDB construct
         return []
     edges: list[LineageEdge] = []
-    for name in names:
-        try:
-            root = sqlglot_lineage(name, qualified, schema=schema, dialect="duckdb")
-            nodes = list(root.walk())
-        except Exception:  # noqa: S112 - see above
-            continue
+    for name, nodes in columns.items():
         how = "identity"
         for node in nodes:
             expression = node.expression
@@ -281,6 +334,9 @@ def compile_sql(
             pushdown = False
             notes.append(f"runs in DuckDB only: {str(exc).splitlines()[0]}")
     output = outputs[0]
-    return CompiledRecipe(
-        (CompiledOutput(output, bound),), tuple(_lineage(checked, inputs, output)), pushdown, tuple(notes)
-    )
+    if _lineage_cost(checked) > LINEAGE_MAX_COST:
+        lineage: list[LineageEdge] = []
+        notes.append("no column lineage: the query is too large or nests too deeply to trace its columns")
+    else:
+        lineage = _lineage(checked, inputs, output)
+    return CompiledRecipe((CompiledOutput(output, bound),), tuple(lineage), pushdown, tuple(notes))

@@ -1,13 +1,16 @@
 """Reading a bundle safely, from a folder or a .zip, into parsed documents and data files.
 
 A .zip is checked before anything is extracted: its size, the number of members, every member name
-(no absolute path, no drive letter, no ``..``, no backslash, no NUL), no symbolic link, and the total
-uncompressed size; while extracting, the bytes actually read are counted again (a member that lies
+(no absolute path, no drive letter, no ``..``, no backslash, no NUL, none twice), no symbolic link,
+and the total uncompressed size; while extracting, the bytes actually read are counted again (a member that lies
 about its size is caught). Only the layout's files are read; member names never become paths (data
 files are written as ``<slug>.parquet`` in a private temporary folder, the slug checked by a strict
 pattern). YAML is parsed with ``yaml.safe_load`` after refusing anchors/aliases, so neither object
 construction (``!!python/...``) nor alias bombs get through; nesting deeper than
-:data:`MAX_YAML_DEPTH` is refused before the document is built.
+:data:`MAX_YAML_DEPTH` is refused before the document is built, and values JSON cannot hold
+(``!!binary``, dates, ``.nan``…) are refused as they are built (``yamltext.load_yaml``). Parsing
+YAML costs CPU in the web server (several seconds per 10 MB even with libyaml), so all YAML files of
+a bundle together may hold at most :data:`MAX_YAML_TOTAL_BYTES`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,12 +40,21 @@ from modelworks.flows.bundles.format import (
     check_scenario,
     member_kind,
 )
-from modelworks.flows.bundles.yamltext import load_yaml
+from modelworks.flows.bundles.yamltext import SAFE_LOADER, NotPlainDataError, load_yaml
 
-__all__ = ["MAX_MEMBERS", "MAX_YAML_BYTES", "MAX_YAML_DEPTH", "Bundle", "open_bundle"]
+__all__ = [
+    "MAX_MEMBERS",
+    "MAX_YAML_BYTES",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_TOTAL_BYTES",
+    "Bundle",
+    "open_bundle",
+]
 
 MAX_MEMBERS = 10_000
 MAX_YAML_BYTES = 10 * 1024 * 1024
+#: All YAML files of one bundle together (a project of hundreds of recipes holds a few MB).
+MAX_YAML_TOTAL_BYTES = 32 * 1024 * 1024
 #: Deepest nesting of mappings and lists a bundle file may have (real files use fewer than 10 levels;
 #: the YAML composer recurses per level, so a deeper file would exhaust the stack).
 MAX_YAML_DEPTH = 50
@@ -75,7 +88,7 @@ def _parse(raw: bytes, file: str) -> Any:
         raise BundleError(f"is not UTF-8 text (byte {exc.start})", file=file) from exc
     try:
         depth = 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=SAFE_LOADER):
             if isinstance(event, yaml.AliasEvent):
                 raise BundleError("uses a YAML alias (*name); write the values out instead", file=file)
             if isinstance(event, yaml.CollectionStartEvent):
@@ -89,6 +102,10 @@ def _parse(raw: bytes, file: str) -> Any:
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
         return load_yaml(text)
+    except NotPlainDataError as exc:
+        where = exc.problem_mark
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise BundleError(f"holds a value a bundle cannot{line}: {exc.problem}", file=file) from exc
     except yaml.constructor.ConstructorError as exc:
         raise BundleError(
             f"uses a YAML tag that is not allowed ({str(exc.problem)[:160]}); a bundle holds only plain "
@@ -108,6 +125,16 @@ def _read_capped(stream: BinaryIO, limit: int, file: str, what: str) -> bytes:
     if len(data) > limit:
         raise BundleError(f"is larger than the {what} limit of {limit:,} bytes", file=file)
     return data
+
+
+def _spend_yaml(budget: int, size: int, file: str) -> int:
+    if size > budget:
+        raise BundleError(
+            f"takes the bundle's YAML files past {MAX_YAML_TOTAL_BYTES // (1024 * 1024)} MiB in all; a project "
+            "bundle's YAML is a few MB (move data into data/*.parquet files)",
+            file=file,
+        )
+    return budget - size
 
 
 def _build(files: dict[str, Any], data: dict[str, Path]) -> Bundle:
@@ -155,8 +182,14 @@ def _read_zip(source: Path, workdir: Path, max_bytes: int, max_total: int) -> Bu
                 f"the archive holds {len(members):,} members; at most {MAX_MEMBERS:,} are accepted"
             )
         declared = 0
+        seen: set[str] = set()
         for info in members:
             _check_member_name(info.filename)
+            if info.filename.rstrip("/") in seen:
+                raise BundleError(
+                    f"the archive holds {info.filename[:120]!r} twice; a bundle names each file once"
+                )
+            seen.add(info.filename.rstrip("/"))
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 raise BundleError(
@@ -175,6 +208,7 @@ def _read_zip(source: Path, workdir: Path, max_bytes: int, max_total: int) -> Bu
         files: dict[str, Any] = {}
         data: dict[str, Path] = {}
         budget = max_total
+        yaml_budget = MAX_YAML_TOTAL_BYTES
         for info in members:
             if info.is_dir() or not info.filename.startswith(prefix):
                 continue
@@ -182,24 +216,31 @@ def _read_zip(source: Path, workdir: Path, max_bytes: int, max_total: int) -> Bu
             kind = member_kind(relative)
             if kind is None:
                 continue
-            with archive.open(info) as stream:
-                if kind[0] != "data":
-                    raw = _read_capped(stream, min(MAX_YAML_BYTES, budget), relative, "YAML file")
-                    budget -= len(raw)
-                    files[relative] = raw
-                    continue
-                target = workdir / f"{kind[1]}.parquet"  # the slug matched a strict pattern
-                written = 0
-                with target.open("wb") as out:
-                    while chunk := stream.read(_CHUNK):
-                        written += len(chunk)
-                        if written > min(info.file_size, budget):
-                            raise BundleError(
-                                "unpacks to more bytes than it declares or than allowed", file=relative
-                            )
-                        out.write(chunk)
-                budget -= written
-                data[relative] = target
+            try:
+                with archive.open(info) as stream:
+                    if kind[0] != "data":
+                        raw = _read_capped(stream, min(MAX_YAML_BYTES, budget), relative, "YAML file")
+                        budget -= len(raw)
+                        yaml_budget = _spend_yaml(yaml_budget, len(raw), relative)
+                        files[relative] = raw
+                        continue
+                    target = workdir / f"{kind[1]}.parquet"  # the slug matched a strict pattern
+                    written = 0
+                    with target.open("wb") as out:
+                        while chunk := stream.read(_CHUNK):
+                            written += len(chunk)
+                            if written > min(info.file_size, budget):
+                                raise BundleError(
+                                    "unpacks to more bytes than it declares or than allowed", file=relative
+                                )
+                            out.write(chunk)
+                    budget -= written
+                    data[relative] = target
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                # A damaged or encrypted member, or one whose data ends before its declared size.
+                raise BundleError(
+                    f"cannot be read from the archive ({exc}); export the project again", file=relative
+                ) from exc
     return _build(files, data)
 
 
@@ -207,6 +248,7 @@ def _read_folder(source: Path, max_total: int) -> Bundle:
     files: dict[str, Any] = {}
     data: dict[str, Path] = {}
     total = 0
+    yaml_budget = MAX_YAML_TOTAL_BYTES
     candidates = [source / MANIFEST]
     for sub in (*FOLDERS, DATA_DIR):
         folder = source / sub
@@ -231,6 +273,7 @@ def _read_folder(source: Path, max_total: int) -> Bundle:
         else:
             with path.open("rb") as stream:
                 files[relative] = _read_capped(stream, MAX_YAML_BYTES, relative, "YAML file")
+            yaml_budget = _spend_yaml(yaml_budget, len(files[relative]), relative)
     return _build(files, data)
 
 

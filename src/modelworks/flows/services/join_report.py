@@ -1,6 +1,6 @@
 """The unmatched-rows report of join recipes: computed by a build after a join step ran (and by the
 editor's preview on its sample), kept in ``BuildStep.details["join_report"]`` and shown on the build
-page as "Join 1 (flights ⟕ weather): 1,234 of 336,776 rows of 'flights' found no match (0.4 %)".
+page as "Join 1 (flights LEFT JOIN weather): 1,234 of 336,776 rows of 'flights' found no match (0.4 %)".
 
 A step's report, as stored (JSON)::
 

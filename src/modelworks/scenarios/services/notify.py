@@ -6,9 +6,11 @@ Nothing leaves the instance by default:
   so every webhook is refused). Entries are host names (``hooks.internal.example``), wildcards
   (``*.corp.example``: any sub-domain, not the domain itself) or addresses and networks
   (``192.0.2.7``, ``10.0.0.0/8``). The host is resolved once and **every** address must pass: an
-  address inside an allow-listed network always passes; for a host allowed by name, loopback,
-  link-local (cloud metadata), multicast, reserved and unspecified addresses are refused unless an
-  entry names them. The connection then goes to the checked address (no second resolution that DNS
+  address inside an allow-listed network passes; for a host allowed by name, loopback, multicast,
+  reserved and unspecified addresses are refused unless an entry names them. Link-local and cloud
+  metadata addresses (169.254.169.254, fd00:ec2::254, 100.100.100.200, also written IPv4-mapped,
+  6to4, Teredo or NAT64) are refused always, even inside an allow-listed network such as 0.0.0.0/0:
+  there the machine answers with its own cloud credentials. The connection then goes to the checked address (no second resolution that DNS
   rebinding could change), without any proxy, with a 10 s timeout; a redirect to another host is
   refused. ``http://`` only when ``MODELWORKS_WEBHOOK_ALLOW_HTTP`` is on.
 * e-mail goes only through the SMTP server of ``MODELWORKS_SMTP_HOST`` (``MODELWORKS_EMAIL_ENABLED``).
@@ -121,6 +123,26 @@ def _name_allowed(host: str, names: list[str]) -> bool:
     return False
 
 
+# Cloud instance metadata services: 169.254.169.254 is link-local already; AWS also answers on
+# fd00:ec2::254 and Alibaba Cloud on 100.100.100.200, neither of them link-local.
+_METADATA = (ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _metadata_or_link_local(address: Address) -> Address | None:
+    """The link-local or metadata address ``address`` is or embeds (IPv4-mapped, 6to4, Teredo,
+    NAT64), or None."""
+    candidates: list[Address | None] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        candidates += [address.ipv4_mapped, address.sixtofour, address.teredo[1] if address.teredo else None]
+        if address in _NAT64:
+            candidates.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    for candidate in candidates:
+        if candidate is not None and (candidate.is_link_local or candidate in _METADATA):
+            return candidate
+    return None
+
+
 def _risky(address: Address) -> bool:
     mapped = getattr(address, "ipv4_mapped", None)
     if mapped is not None:
@@ -200,9 +222,12 @@ def check_webhook_url(url: str, *, resolve: bool = True) -> tuple[str, int, list
             "it (or a wildcard such as '*.example.org')."
         )
     if not resolve:
+        if literal is not None:
+            _refuse_metadata(host, literal)
         return host, port, [literal] if literal is not None else []
     addresses = [literal] if literal is not None else _resolve(host, port)
     for address in addresses:
+        _refuse_metadata(host, address)
         in_network = any(address in net for net in networks)
         if not in_network and (literal is not None or _risky(address)):
             raise NotificationError(
@@ -211,6 +236,16 @@ def check_webhook_url(url: str, *, resolve: bool = True) -> tuple[str, int, list
                 "adds that address or network."
             )
     return host, port, addresses
+
+
+def _refuse_metadata(host: str, address: Address) -> None:
+    found = _metadata_or_link_local(address)
+    if found is not None:
+        raise NotificationError(
+            f"The host '{host}' is or resolves to {address}, a link-local or cloud metadata address "
+            f"({found}) where the server's own cloud credentials can be read; webhooks never go there, "
+            "whatever the allow-list says. Give the address of the service that receives the webhook."
+        )
 
 
 def _pinned(connection_class: type[http.client.HTTPConnection], addresses: list[str]) -> Any:

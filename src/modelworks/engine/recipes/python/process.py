@@ -3,6 +3,12 @@
 The process is started in its own process group (``start_new_session``) so that a timeout or a
 cancel kills it with one ``killpg``; with bubblewrap, killing ``bwrap`` also ends the sandbox's
 pid namespace (``--die-with-parent``), i.e. every process the recipe started.
+
+The working folder is measured every second and once more when the recipe ends (a burst written
+just before exiting counts too): its bytes, its number of entries (empty files cost no bytes but
+exhaust the disk's inodes), and whether every folder in it can be read at all. A folder nested
+beyond the longest path, or one the recipe made unreadable, could hide any amount of data from the
+count, so it stops the recipe as a too-large output would.
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ __all__ = ["Outcome", "RecipeProcess", "Stop", "diagnose"]
 
 _POLL_S = 0.2
 _FOLDER_CHECK_S = 1.0
+#: Most files and folders the working folder may hold (outputs are a few files; a recipe creating
+#: millions of empty ones would exhaust the inodes of the platform's disk without using its bytes).
+MAX_WORK_ENTRIES = 100_000
 _OOM_MARKERS = ("memory allocation of", "std::bad_alloc", "Cannot allocate memory", "MemoryError")
 
 
@@ -48,6 +57,8 @@ class Stop(enum.Enum):
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
     FOLDER_TOO_LARGE = "folder_too_large"
+    TOO_MANY_FILES = "too_many_files"
+    FOLDER_HIDDEN = "folder_hidden"
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,8 @@ class RecipeProcess:
         stop: Stop | None = None
         try:
             stop = self._wait(process, started, timeout_s, cancelled, folder, folder_bytes)
+            if stop is None:
+                stop = _check_folder(folder, folder_bytes)
         finally:
             if process.returncode is None:
                 _kill_group(process)
@@ -187,8 +200,7 @@ class RecipeProcess:
                     stop = Stop.TIMEOUT
                 elif now >= next_folder_check:
                     next_folder_check = now + _FOLDER_CHECK_S
-                    if _folder_size(folder, folder_bytes) > folder_bytes:
-                        stop = Stop.FOLDER_TOO_LARGE
+                    stop = _check_folder(folder, folder_bytes)
                 if stop is not None:
                     _kill_group(process)
                     return stop
@@ -212,16 +224,23 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def _folder_size(folder: Path, stop_above: int) -> int:
-    """Bytes of the regular files under ``folder``, counting stops early once past ``stop_above``."""
+def _check_folder(folder: Path, max_bytes: int) -> Stop | None:
+    """Why ``folder`` breaks its limits (see the module docstring), or None. Never follows a link;
+    stops counting at the first limit passed."""
     total = 0
+    entries = 0
     stack = [str(folder)]
     while stack:
         try:
-            entries = list(os.scandir(stack.pop()))
+            listing = list(os.scandir(stack.pop()))
+        except FileNotFoundError:
+            continue  # removed by the recipe while we counted
         except OSError:
-            continue
-        for entry in entries:
+            return Stop.FOLDER_HIDDEN  # too long a path, unreadable permissions, a loop…
+        entries += len(listing)
+        if entries > MAX_WORK_ENTRIES:
+            return Stop.TOO_MANY_FILES
+        for entry in listing:
             try:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
@@ -229,9 +248,9 @@ def _folder_size(folder: Path, stop_above: int) -> int:
                     total += entry.stat(follow_symlinks=False).st_size
             except OSError:
                 continue
-            if total > stop_above:
-                return total
-    return total
+            if total > max_bytes:
+                return Stop.FOLDER_TOO_LARGE
+    return None
 
 
 def _signal_of(returncode: int, *, sandboxed: bool) -> int | None:
@@ -266,6 +285,19 @@ def diagnose(
         )
     if outcome.stop is Stop.FOLDER_TOO_LARGE:
         raise _too_large(who, limits, common)
+    if outcome.stop is Stop.TOO_MANY_FILES:
+        raise PythonOutputTooLargeError(
+            f"{who} created more than {MAX_WORK_ENTRIES:,} files and folders in its working folder and "
+            "was stopped; write your results as outputs rather than as many small files",
+            limit_entries=MAX_WORK_ENTRIES,
+            **common,
+        )
+    if outcome.stop is Stop.FOLDER_HIDDEN:
+        raise PythonOutputTooLargeError(
+            f"{who} made a folder the platform cannot measure (nested too deeply, or unreadable) and was "
+            "stopped; keep files in /work readable and a few folders deep",
+            **common,
+        )
     if status is None:
         raise _silent_end_error(outcome, limits=limits, who=who, sandboxed=sandboxed, common=common)
     state = status.get("status")

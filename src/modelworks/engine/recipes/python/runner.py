@@ -4,14 +4,18 @@ The platform never runs the recipe's code itself: it writes the code, a manifest
 ``modelworks_recipe`` module to a private folder, starts ``prlimit … bwrap … python`` (see
 :mod:`.sandbox`), drains the output into a capped log, enforces the wall-clock timeout, the working
 folder's size and cancellation from this side, then reads the status the recipe wrote and validates
-every output Parquet file before handing it back.
+every output Parquet file before handing it back. Whatever else the recipe left in its working
+folder is removed before returning, without recursion: a recipe may leave folders nested thousands
+of levels deep, which ``shutil.rmtree`` (and so the caller's ``TemporaryDirectory``) cannot remove.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -124,6 +128,7 @@ def run_python_recipe(
         (workdir / file_name).unlink(missing_ok=True)
 
     staging = Path(tempfile.mkdtemp(prefix="modelworks-recipe-"))
+    kept: set[str] = set()
     try:
         if bwrap is not None:
             roots = (sb.SANDBOX_RECIPE, sb.SANDBOX_WORK)
@@ -174,6 +179,7 @@ def run_python_recipe(
         paths = {name: workdir / file_name for name, file_name in output_files.items()}
         common = {"log": outcome.log, "duration_s": round(outcome.duration_s, 3)}
         rows = _validate_outputs(paths, limits, who, common)
+        kept = set(output_files.values())
         peak = status.get("peak_memory_bytes")
         return PythonRecipeResult(
             outputs=paths,
@@ -184,7 +190,53 @@ def run_python_recipe(
         )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        (workdir / STATUS_FILE).unlink(missing_ok=True)
+        _clear_folder(workdir, keep=kept)
+
+
+def _clear_folder(folder: Path, *, keep: set[str]) -> None:
+    """Remove everything in ``folder`` but the top-level names in ``keep``, best effort.
+
+    Each sub-folder found is first moved up to ``folder`` itself, so the tree gets flat as it is
+    emptied: no recursion, no path longer than two names and two open folders at a time, however
+    deep the recipe nested its folders. Links are removed, never followed; folders the recipe made
+    unreadable are made readable first. The recipe has ended: nothing changes the tree meanwhile.
+    """
+    with contextlib.suppress(OSError):
+        root = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            pending = [name for name in os.listdir(root) if name not in keep]
+            moved = 0
+            while pending:
+                name = pending.pop()
+                try:
+                    mode = os.stat(name, dir_fd=root, follow_symlinks=False).st_mode
+                except FileNotFoundError:
+                    continue
+                if not stat.S_ISDIR(mode):
+                    os.unlink(name, dir_fd=root)
+                    continue
+                os.chmod(name, 0o700, dir_fd=root)  # a real folder (lstat above), not a link
+                current = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root)
+                try:
+                    for child in os.listdir(current):
+                        child_mode = os.stat(child, dir_fd=current, follow_symlinks=False).st_mode
+                        if not stat.S_ISDIR(child_mode):
+                            os.unlink(child, dir_fd=current)
+                            continue
+                        while True:
+                            moved += 1
+                            target = f".mw-clear-{moved}"
+                            try:
+                                os.stat(target, dir_fd=root, follow_symlinks=False)
+                            except FileNotFoundError:
+                                break
+                        os.rename(child, target, src_dir_fd=current, dst_dir_fd=root)
+                        pending.append(target)
+                finally:
+                    os.close(current)
+                os.rmdir(name, dir_fd=root)
+        finally:
+            os.close(root)
 
 
 def _stage(staging: Path, code: str, manifest: Mapping[str, Any]) -> None:
@@ -277,13 +329,16 @@ def _prlimit(limits: PythonLimits) -> list[str]:
 
 
 def _read_status(path: Path) -> dict[str, Any] | None:
-    """The status the recipe wrote; never followed through a symlink the recipe may have planted."""
+    """The status the recipe wrote; never followed through a symlink the recipe may have planted,
+    and only from a regular file (opening a FIFO it planted there would wait forever for a writer)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
         with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
             status = json.loads(handle.read(MAX_STATUS_BYTES))
     except (OSError, ValueError):
         return None
