@@ -1,7 +1,9 @@
 """``python -m modelworks.lab.scoring``: score and explain one what-if row in a separate process.
 
 The web process never loads a model file: a pickled model can run code when it is loaded, so the
-what-if form hands the row to this short-lived child process instead (``services.whatif``). Models
+what-if form hands the row to this short-lived child process instead (``services.whatif``), run in
+the model sandbox (``engine.scoring.sandbox.model_child``: no secret, no network, read-only model
+and background rows). This module is shown there alone, so it imports nothing but the engine. Models
 saved in the skops format are loaded with an explicit list of trusted types (never "trust all"); a
 file naming any other type is refused.
 

@@ -11,8 +11,9 @@ Public API:
 * errors: :class:`ScoringError` → :class:`ModelLoadError`, :class:`ScoringInputError` (``code``,
   ``column``, ``row``), :class:`BatchScoringError`
 
-No Django here. Loading a model may unpickle it: call :meth:`ScoringModel.load` only in the scoring
-service, the worker's job processes or their child processes.
+No Django here. Loading a model may unpickle it, which runs its author's code: call
+:meth:`ScoringModel.load` only inside the sandbox (:mod:`modelworks.engine.scoring.sandbox`: batch
+scoring, ``score_frame``) or in the scoring service's workers.
 """
 
 from __future__ import annotations

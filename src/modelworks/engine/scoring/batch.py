@@ -1,10 +1,12 @@
 """Batch scoring: score a Parquet file with a model in a child process, chunk by chunk.
 
-:func:`run_batch_scoring` starts ``python -m modelworks.engine.scoring.batch`` (the model is unpickled
-there, never in the caller), hands it a JSON request on stdin, and follows its progress lines on
-stdout. The child reads the input in chunks of ``chunk_rows`` rows (pyarrow), so memory stays bounded
-by one chunk, and writes the output Parquet to a temporary file next to ``output_path``, renamed into
-place only when every row is scored: a failed, cancelled or timed-out run leaves no partial output.
+:func:`run_batch_scoring` starts ``python -m modelworks.engine.scoring.batch`` in the bubblewrap
+sandbox of :mod:`.sandbox` (the model is unpickled there, never in the caller: models are code), hands
+it a JSON request on stdin, and follows its progress lines on stdout. The child reads the input in
+chunks of ``chunk_rows`` rows (pyarrow), so memory stays bounded by one chunk, and writes the output
+Parquet into its private folder next to ``output_path``; the platform checks it is a regular file and
+renames it into place only when every row is scored: a failed, cancelled or timed-out run leaves no
+partial output.
 
 Output columns: the kept input columns (all by default), ``prediction``, one ``proba_<class>`` per
 class for classifiers (class labels made safe: letters, digits and ``_``; made unique with ``_2``...),
@@ -14,15 +16,18 @@ Missing values: unlike a request body, a table is scored with its nulls (booster
 handle missing values); types are still checked against the signature.
 
 Child protocol: one JSON object per stdout line: ``{"event": "progress", "fraction", "message"}``,
-then ``{"event": "done", "rows", "columns", "seconds"}`` or ``{"event": "error", "code", "message"}``.
+then ``{"event": "done", "rows", "columns", "seconds", "classes", "task"}`` or ``{"event": "error", "code", "message"}``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
 import re
+import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -30,25 +35,42 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from modelworks.engine.errors import human_bytes
+from modelworks.engine.recipes.python.errors import SandboxUnavailableError
+from modelworks.engine.recipes.python.limits import MAX_TIMEOUT_S, PythonLimits
+
+# The recipes' hardened folder checks: a model may leave a folder nested too deep for rmtree, or
+# millions of empty files, exactly as a recipe may.
+from modelworks.engine.recipes.python.process import _check_folder
+from modelworks.engine.recipes.python.runner import _clear_folder
 from modelworks.engine.scoring.errors import BatchScoringError, ScoringError, ScoringInputError
+from modelworks.engine.scoring.sandbox import ModelChild, Sandbox, model_child
 
 __all__ = ["BatchScoringResult", "main", "output_names", "run_batch_scoring", "score_file"]
 
 _POLL_S = 0.1
+_OUTPUT = "output.parquet"
+_OOM_MARKERS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "memory allocation of")
 
 
 @dataclass
 class BatchScoringResult:
-    """A finished batch scoring run: rows written, output column names, wall time and the child's log."""
+    """A finished batch scoring run: rows written, output column names, wall time and the child's log.
+
+    ``classes`` are the model's class labels in the order of the ``proba_<class>`` columns (classifiers
+    scored with probabilities), ``task`` the model's task (``binary``, ``regression``…).
+    """
 
     rows: int
     columns: list[str]
     seconds: float
     log: list[str] = field(default_factory=list)
+    classes: list[str] | None = None
+    task: str = ""
 
 
 def output_names(kept: Sequence[str], classes: Sequence[str] | None) -> tuple[str, list[str], str]:
@@ -83,8 +105,13 @@ def run_batch_scoring(
     progress: Callable[[float, str], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     timeout_s: float = 3600.0,
+    limits: PythonLimits | None = None,
+    sandbox: Sandbox = "bwrap",
 ) -> BatchScoringResult:
     """Score the Parquet file ``input_path`` with the model folder ``model_dir`` into ``output_path``.
+
+    The model is loaded only in the child, isolated as described in :mod:`.sandbox`: it sees the model
+    folder and the input read-only and writes into a private folder next to ``output_path``.
 
     Args:
         model_dir: An MLflow model folder (see :meth:`ScoringModel.load`).
@@ -96,50 +123,124 @@ def run_batch_scoring(
         version_label: The ``model_version`` column's value (e.g. ``"churn/3"``).
         progress: Called with (fraction done, message) after each chunk.
         cancelled: Polled about every 0.1 s; when it returns True the child is killed.
-        timeout_s: Wall-clock limit; the child is killed when it is reached.
+        timeout_s: Wall-clock limit; the child is killed when it is reached (also sets the CPU-time
+            limit, ``timeout_s * threads``, unless ``limits.cpu_s`` is set).
+        limits: Memory, CPU and file-size limits (default: :meth:`PythonLimits.from_env`, the Python
+            recipes' ``MODELWORKS_PYTHON_*`` settings); ``output_bytes`` caps the output folder.
+        sandbox: ``"bwrap"`` (default). ``"none"`` runs the model unisolated (same limits and clean
+            environment); never chosen automatically.
 
     Returns:
         The rows and columns written, the time taken and the child's log lines.
 
     Raises:
         BatchScoringError: The model or the input is unusable (message from the child), the run was
-            cancelled (``reason="cancelled"``) or timed out (``reason="timeout"``), or the child crashed.
+            cancelled (``reason="cancelled"``) or timed out (``reason="timeout"``), bubblewrap is
+            missing (``reason="sandbox_unavailable"``), the output grew past its limit
+            (``reason="output_too_large"``), or the child crashed (``reason="crashed"``).
     """
     if chunk_rows < 1:
         raise BatchScoringError("chunk_rows must be at least 1.", reason="invalid")
+    limits = limits or PythonLimits.from_env()
+    if limits.cpu_s is None and timeout_s != limits.timeout_s:
+        limits = replace(limits, timeout_s=min(max(timeout_s, 1.0), MAX_TIMEOUT_S))
     output_path = Path(output_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    temp = output_path.with_name(f".{output_path.name}.{uuid.uuid4().hex}.tmp")
-    request = {
-        "model_dir": str(model_dir),
-        "input_path": str(input_path),
-        "output_path": str(output_path),
-        "temp_path": str(temp),
-        "chunk_rows": chunk_rows,
-        "keep_columns": list(keep_columns) if keep_columns is not None else None,
-        "probabilities": probabilities,
-        "version_label": version_label,
-    }
+    work = output_path.with_name(f".{output_path.name}.{uuid.uuid4().hex}.scoring")
+    work.mkdir(mode=0o700)
+    try:
+        try:
+            child = model_child(
+                "modelworks.engine.scoring.batch",
+                model_dir=Path(model_dir),
+                inputs=[Path(input_path)],
+                workdir=work,
+                limits=limits,
+                sandbox=sandbox,
+            )
+        except SandboxUnavailableError as exc:
+            raise BatchScoringError(
+                f"Batch scoring cannot start: {exc.message}.", reason="sandbox_unavailable"
+            ) from exc
+        request = {
+            "model_dir": child.model_dir,
+            "input_path": child.inputs[0],
+            "output_path": f"{child.workdir}/{_OUTPUT}",
+            "temp_path": f"{child.workdir}/.{_OUTPUT}.tmp",
+            "chunk_rows": chunk_rows,
+            "keep_columns": list(keep_columns) if keep_columns is not None else None,
+            "probabilities": probabilities,
+            "version_label": version_label,
+            "input_name": Path(input_path).name,
+        }
+        final, log = _supervise(child, request, work, limits, progress, cancelled, timeout_s)
+        produced = work / _OUTPUT
+        try:
+            regular = stat.S_ISREG(os.lstat(produced).st_mode)
+        except OSError:
+            regular = False
+        if not regular:  # a link planted by the model would make the platform read any file
+            raise BatchScoringError(
+                "The batch scoring process reported success but left no regular output file; "
+                "the model may be misbehaving. Check its code with its author.",
+                reason="crashed",
+                log=log,
+            )
+        os.replace(produced, output_path)
+    finally:
+        _clear_folder(work, keep=set())
+        with contextlib.suppress(OSError):
+            work.rmdir()
+    classes = final.get("classes")
+    return BatchScoringResult(
+        int(final["rows"]),
+        list(final["columns"]),
+        float(final["seconds"]),
+        log,
+        classes=[str(c) for c in classes] if isinstance(classes, list) else None,
+        task=str(final.get("task", "")),
+    )
+
+
+def _supervise(
+    child: ModelChild,
+    request: dict[str, Any],
+    work: Path,
+    limits: PythonLimits,
+    progress: Callable[[float, str], None] | None,
+    cancelled: Callable[[], bool] | None,
+    timeout_s: float,
+) -> tuple[dict[str, Any], list[str]]:
+    """Run the child, follow its events and return its ``done`` event and log; raise on anything else."""
     started = time.monotonic()
     log: list[str] = []
     with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "modelworks.engine.scoring.batch"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        assert child.stdin is not None and child.stdout is not None
+        try:
+            process = subprocess.Popen(
+                child.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=child.env,
+                cwd=work,
+                close_fds=True,
+                start_new_session=True,  # one killpg ends bwrap and everything in the sandbox
+            )
+        except OSError as exc:
+            raise BatchScoringError(
+                f"The batch scoring process could not be started: {exc}.", reason="crashed"
+            ) from exc
+        assert process.stdin is not None and process.stdout is not None
         lines: queue.Queue[str | None] = queue.Queue()
-        reader = threading.Thread(target=_pump, args=(child.stdout, lines), daemon=True)
+        reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
         reader.start()
         try:
-            child.stdin.write(json.dumps(request).encode())
-            child.stdin.close()
+            process.stdin.write(json.dumps(request).encode())
+            process.stdin.close()
         except BrokenPipeError:
             pass
         final: dict[str, Any] | None = None
+        checked = started
         try:
             while True:
                 try:
@@ -163,35 +264,59 @@ def run_batch_scoring(
                     raise BatchScoringError(
                         "Batch scoring was cancelled; no output was written.", reason="cancelled"
                     )
-                if time.monotonic() - started > timeout_s:
+                now = time.monotonic()
+                if now - started > timeout_s:
                     raise BatchScoringError(
                         f"Batch scoring took longer than its time limit of {timeout_s:g} s and was stopped; "
                         "no output was written. Raise the limit or score a smaller table.",
                         reason="timeout",
                     )
-            child.wait()
+                if now - checked >= 1.0:
+                    checked = now
+                    _check_output_folder(work, limits)
+            process.wait()
+            _check_output_folder(work, limits)
         except BaseException:
-            _kill(child)
-            temp.unlink(missing_ok=True)
+            _kill(process)
             raise
         finally:
             reader.join(timeout=5)
-        if final is None or final.get("event") != "done":
-            temp.unlink(missing_ok=True)
-            if final is not None:
+        if final is None or final.get("event") != "done" or process.returncode != 0:
+            if final is not None and final.get("event") == "error":
                 raise BatchScoringError(
                     str(final.get("message")), reason=str(final.get("code", "failed")), log=log
                 )
             errors.seek(0)
             tail = errors.read()[-2000:].decode("utf-8", "replace").strip()
+            if any(marker in tail for marker in _OOM_MARKERS):
+                raise BatchScoringError(
+                    f"Scoring needed more memory than its limit of {human_bytes(limits.memory_bytes)}; "
+                    "lower the scoring chunk size (MODELWORKS_SCORING_CHUNK_ROWS) or ask an administrator "
+                    "to raise MODELWORKS_PYTHON_MEMORY.",
+                    reason="out_of_memory",
+                    stderr=tail,
+                    log=log,
+                )
             raise BatchScoringError(
-                f"The batch scoring process stopped unexpectedly (exit code {child.returncode})"
+                f"The batch scoring process stopped unexpectedly (exit code {process.returncode})"
                 + (f": {tail.splitlines()[-1]}" if tail else "")
                 + ". Check that the model's libraries are installed and the machine has enough memory.",
                 reason="crashed",
                 stderr=tail,
+                log=log,
             )
-    return BatchScoringResult(int(final["rows"]), list(final["columns"]), time.monotonic() - started, log)
+    return final, log
+
+
+def _check_output_folder(work: Path, limits: PythonLimits) -> None:
+    stop = _check_folder(work, limits.output_bytes)
+    if stop is not None:
+        raise BatchScoringError(
+            f"Batch scoring wrote more than its limit of {human_bytes(limits.output_bytes)} "
+            f"({stop.value.replace('_', ' ')}) and was stopped; no output was written. Keep fewer "
+            "columns, or ask an administrator to raise MODELWORKS_PYTHON_OUTPUT_BYTES.",
+            reason="output_too_large",
+        )
 
 
 def _pump(stream: IO[bytes], lines: queue.Queue[str | None]) -> None:
@@ -212,7 +337,8 @@ def _event(line: str) -> dict[str, Any] | None:
 
 def _kill(child: subprocess.Popen[bytes]) -> None:
     if child.poll() is None:
-        child.kill()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
     child.wait()
 
 
@@ -232,7 +358,8 @@ def score_file(request: dict[str, Any], emit: Callable[[dict[str, Any]], None]) 
         source = pq.ParquetFile(request["input_path"])
     except (OSError, pa.ArrowInvalid) as exc:
         raise BatchScoringError(
-            f"The input {Path(request['input_path']).name!r} is not a readable Parquet file: {exc}",
+            f"The input {request.get('input_name') or Path(request['input_path']).name!r} is not a "
+            f"readable Parquet file: {exc}",
             reason="input",
         ) from exc
     names = source.schema_arrow.names
@@ -296,7 +423,14 @@ def score_file(request: dict[str, Any], emit: Callable[[dict[str, Any]], None]) 
             writer.close()
         temp.unlink(missing_ok=True)
         raise
-    return {"event": "done", "rows": done, "columns": columns, "seconds": time.monotonic() - started}
+    return {
+        "event": "done",
+        "rows": done,
+        "columns": columns,
+        "seconds": time.monotonic() - started,
+        "classes": list(classes) if classes is not None else None,
+        "task": model.task,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ it without loading it, and writing a build's scored rows to the prediction log.
 The alias is resolved when a build plans and prepares the step (job thread); the resolved version's
 id joins the recipe's fingerprint (``graph.RecipeShape.fingerprint_spec``), so moving the alias makes
 the next build score again while an unchanged alias leaves the output up to date. The model itself
-is only loaded by ``engine.scoring.run_batch_scoring`` in a child process of the worker.
+is only loaded by ``engine.scoring.run_batch_scoring``, in a sandboxed child process of the worker.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 * ``champion_session(version)``: the Lab training that produced a registered version.
 * ``EvaluationWindow``: the recent labelled rows both models are scored on (a dataset version and
   an optional time range), with ``rows(frame)`` giving the mask of its rows.
-* ``score_on_window(model_dir, frame, spec, classes)``: metrics of one model on the window rows.
-  Models are unpickled here, so this runs only in a job's process (never in the web server).
+* ``score_on_window(model_dir, frame, spec, classes)``: metrics of one model on the window rows,
+  predicted by sandboxed batch scoring (the model is unpickled only in an isolated child).
 * ``compare(metric, candidate, champion, margin)``: the decision and the evidence.
 """
 
@@ -137,27 +137,31 @@ def score_on_window(
         JobFailed: the model cannot be loaded, or the rows cannot be scored (the message says why).
     """
     from modelworks.engine.automl.evaluation import EvaluationError, evaluate
-    from modelworks.lab.scoring import UntrustedModelError, load_lab_model
+    from modelworks.engine.scoring import ScoringError
+    from modelworks.engine.scoring.sandbox import score_frame
 
-    try:
-        model = load_lab_model(model_dir)
-    except (UntrustedModelError, OSError) as exc:
-        raise JobFailed(f"The model in {model_dir.name} cannot be loaded: {exc}") from exc
     used = [f.column for f in spec.used_features]
     X = frame[used]
     y = frame[spec.target]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        predicted = np.asarray(model.predict(X))
-        proba = None
-        if classes is not None and hasattr(model, "predict_proba"):
-            fitted = np.asarray(model.predict_proba(X), dtype=np.float64)
-            proba = np.zeros((len(X), len(classes)))
-            known = {label: i for i, label in enumerate(classes)}
-            for column, label in enumerate(getattr(model, "classes_", [])):
-                if str(label) in known:
-                    proba[:, known[str(label)]] = fitted[:, column]
-            totals = proba.sum(axis=1, keepdims=True)
+    try:
+        # Sandboxed batch scoring: the model (a pickle runs code) is loaded only in an isolated child.
+        scores = score_frame(model_dir, X)
+    except ScoringError as exc:
+        raise JobFailed(
+            f"The model in {model_dir.name} cannot score the evaluation rows: {exc.message}"
+        ) from exc
+    predicted = np.asarray(scores.predictions)
+    proba = None
+    if classes is not None and scores.classes and scores.probabilities is not None:
+        fitted = scores.probabilities
+        proba = np.zeros((len(X), len(classes)))
+        known = {label: i for i, label in enumerate(classes)}
+        for column, label in enumerate(scores.classes):
+            if str(label) in known:
+                proba[:, known[str(label)]] = fitted[:, column]
+        totals = proba.sum(axis=1, keepdims=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             proba = np.divide(proba, totals, out=np.full_like(proba, 1.0 / len(classes)), where=totals > 0)
     try:
         if spec.task == "regression":

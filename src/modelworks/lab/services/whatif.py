@@ -1,18 +1,20 @@
 """The what-if form: score an edited row with a trained model, in a short child process.
 
-The model is never loaded in the web process (see ``modelworks.lab.scoring``). The child gets the
-model folder, the background rows saved with the training and the row; it answers the prediction,
-the class probabilities and each column's contribution. ``MODELWORKS_LAB_WHATIF_TIMEOUT_SECONDS``
-(default 60) bounds it.
+The model is never loaded in the web process (see ``modelworks.lab.scoring``): the child runs in the
+sandbox batch scoring uses (``engine.scoring.sandbox.model_child``: cleared environment, no network,
+the model folder and the background rows read-only, the Python recipes' memory and CPU limits). It
+answers the prediction, the class probabilities and each column's contribution.
+``MODELWORKS_LAB_WHATIF_TIMEOUT_SECONDS`` (default 60) bounds it. Without bubblewrap the form says so
+and scores nothing, as Python recipes do.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
+import tempfile
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from modelworks.engine.automl import TrainingSpec
+from modelworks.engine.recipes.python import PythonLimits
+from modelworks.engine.recipes.python.errors import PythonRecipeError
+from modelworks.engine.scoring.sandbox import model_child
 from modelworks.lab.models import TrainingSession
 from modelworks.lab.services.training import TrainingConflict
 
@@ -77,29 +82,36 @@ def score_row(session: TrainingSession, values: Mapping[str, Any]) -> dict[str, 
         raw = values.get(field["column"])
         text = None if raw is None else str(raw).strip()
         row[field["column"]] = text if text else None
-    request = {"model_dir": str(model_folder(session)), "background": str(_background(session)), "row": row}
     timeout = float(getattr(settings, "MODELWORKS_LAB_WHATIF_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_S))
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(settings.MODELWORKS_HOME),
-        "OMP_NUM_THREADS": "1",
-        "MLFLOW_TRACKING_URI": "file:///nonexistent",  # the child never talks to a server
-        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-    }
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "modelworks.lab.scoring"],
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ValidationError(
-            f"Scoring the row took longer than {timeout:g} seconds and was stopped; try again later."
-        ) from exc
+    with tempfile.TemporaryDirectory(prefix="modelworks-whatif-", ignore_cleanup_errors=True) as work:
+        try:
+            # Models are code: the same sandbox and limits as batch scoring (no secret, no network,
+            # only the model folder and the background rows visible, read-only).
+            child = model_child(
+                "modelworks.lab.scoring",
+                model_dir=model_folder(session),
+                inputs=[_background(session)],
+                workdir=Path(work),
+                limits=replace(PythonLimits.from_env(), timeout_s=max(timeout, 1.0)),
+            )
+        except PythonRecipeError as exc:  # bubblewrap missing, or a limit setting that is not valid
+            raise ValidationError(f"The what-if form cannot score this row: {exc.message}.") from exc
+        request = {"model_dir": child.model_dir, "background": child.inputs[0], "row": row}
+        try:
+            done = subprocess.run(
+                child.command,
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=child.env,
+                cwd=work,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ValidationError(
+                f"Scoring the row took longer than {timeout:g} seconds and was stopped; try again later."
+            ) from exc
     try:
         answer = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):

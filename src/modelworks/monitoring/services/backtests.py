@@ -1,9 +1,9 @@
 """Back-testing: how one or several registered model versions would have performed, window by window,
 on a labelled dataset version (e.g. month by month), so a user sees where a model would have degraded.
 
-Creating a back-test only checks its settings and queues the ``monitoring.backtest`` job; models are
-loaded only inside that job's process (a pickled model can run code when loaded, never in the web
-server).
+Creating a back-test only checks its settings and queues the ``monitoring.backtest`` job, which
+scores through sandboxed batch scoring (``engine.scoring.sandbox.score_frame``): a pickled model can
+run code when loaded, so it is loaded only in an isolated child, never in the web server or the job.
 """
 
 from __future__ import annotations
@@ -141,41 +141,34 @@ def _model_dir(version: Any) -> Path:
 
 
 def _score(version: Any, frame: Any, y_true: Any) -> _Scored:
-    """Predictions (and class probabilities) of ``version`` for ``frame``: in this job's process."""
+    """Predictions (and class probabilities) of ``version`` for ``frame``, by sandboxed batch scoring:
+    the model (code, when pickled) is loaded only in the isolated child, never in this job's process."""
     import pandas as pd
 
-    folder = _model_dir(version)
+    from modelworks.engine.scoring import ScoringError
+    from modelworks.engine.scoring.sandbox import score_frame
     from modelworks.monitoring.services.sources import signature_inputs
 
+    folder = _model_dir(version)
     inputs = [c for c in signature_inputs(version) if c in frame.columns] or list(frame.columns)
-    features = frame[inputs]
-    model: Any
     try:
-        from modelworks.lab.scoring import UntrustedModelError, load_lab_model
-
-        model = load_lab_model(folder)
-    except UntrustedModelError:
-        import mlflow.pyfunc
-
-        model = mlflow.pyfunc.load_model(str(folder))
-    except Exception as exc:
-        raise BacktestError(f"{version} could not be loaded: {type(exc).__name__}: {exc}") from exc
-    try:
-        predictions = list(model.predict(features))
-        classes_attr = getattr(model, "classes_", None)
-        if hasattr(model, "predict_proba") and classes_attr is not None:
-            classes = [str(c) for c in classes_attr]
-            proba = pd.DataFrame(model.predict_proba(features), columns=classes)
-            task = "binary" if len(classes) == 2 else "multiclass"
-            return _Scored(task, [str(p) for p in predictions], proba, classes)
-    except Exception as exc:
-        raise BacktestError(f"{version} could not score the data: {type(exc).__name__}: {exc}") from exc
-    numeric = pd.api.types.is_numeric_dtype(y_true) and y_true.nunique() > 20
+        scores = score_frame(folder, frame[inputs])
+    except ScoringError as exc:
+        raise BacktestError(f"{version} could not score the data: {exc.message}") from exc
+    if scores.classes and scores.probabilities is not None:
+        proba = pd.DataFrame(scores.probabilities, columns=scores.classes)
+        task = "binary" if len(scores.classes) == 2 else "multiclass"
+        return _Scored(task, [str(p) for p in scores.predictions], proba, scores.classes)
+    numeric = scores.task == "regression" or (
+        scores.task not in ("binary", "multiclass")
+        and pd.api.types.is_numeric_dtype(y_true)
+        and y_true.nunique() > 20
+    )
     if numeric:
-        return _Scored("regression", [float(p) for p in predictions], None, None)
-    labels = sorted({str(v) for v in y_true} | {str(p) for p in predictions})
+        return _Scored("regression", [float(p) for p in scores.predictions], None, None)
+    labels = sorted({str(v) for v in y_true} | {str(p) for p in scores.predictions})
     return _Scored(
-        "binary" if len(labels) == 2 else "multiclass", [str(p) for p in predictions], None, labels
+        "binary" if len(labels) == 2 else "multiclass", [str(p) for p in scores.predictions], None, labels
     )
 
 

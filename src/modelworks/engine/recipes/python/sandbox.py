@@ -32,6 +32,7 @@ __all__ = [
     "PythonInstall",
     "SandboxStatus",
     "bwrap_command",
+    "bwrap_isolated_command",
     "check_sandbox",
     "find_bwrap",
     "find_python",
@@ -219,6 +220,64 @@ def bwrap_command(
     args += ["--ro-bind", str(recipe_dir), SANDBOX_RECIPE, "--dir", SANDBOX_INPUTS]
     for source, file_name in inputs:
         args.extend(["--ro-bind", str(source), f"{SANDBOX_INPUTS}/{file_name}"])
+    args += ["--bind", str(workdir), SANDBOX_WORK, "--chdir", SANDBOX_WORK, "--remount-ro", "/"]
+    return [*args, "--", executable, *python_args]
+
+
+def bwrap_isolated_command(
+    bwrap: str,
+    install: PythonInstall,
+    *,
+    env: Mapping[str, str],
+    read_only: Sequence[tuple[Path, str]],
+    workdir: Path,
+    tmp_bytes: int,
+    python_args: Sequence[str],
+    hostname: str = "modelworks-model",
+) -> list[str]:
+    """The ``bwrap … python …`` command line of a child that is not a recipe (e.g. one loading a model).
+
+    The same isolation as :func:`bwrap_command` (namespaces, no network, cleared environment, no
+    capabilities, read-only system and interpreter, private ``/tmp``), with any read-only folders or
+    files instead of ``/recipe`` and ``/inputs``.
+
+    Args:
+        bwrap: the bubblewrap executable.
+        install: the interpreter to run.
+        env: the complete environment of the child (everything else is cleared).
+        read_only: (host path, absolute path inside the sandbox) pairs, shown read-only; each inside
+            path must be a fresh name (not ``/usr``, ``/tmp``, ``/work``…).
+        workdir: host folder shown read-write at ``/work`` (the child's only writable folder besides
+            ``/tmp``).
+        tmp_bytes: size of the ``/tmp`` tmpfs (when this bubblewrap supports ``--size``).
+        python_args: arguments after the interpreter.
+        hostname: the host name the child sees.
+
+    Raises:
+        SandboxUnavailableError: an inside path collides with the sandbox's own folders.
+    """
+    taken = ("/usr", *_SYSTEM_LINKS, "/etc", SANDBOX_WORK, "/tmp", "/proc", "/dev", "/opt/modelworks")  # noqa: S108
+    for _, dest in read_only:
+        if not dest.startswith("/") or any(_under(dest, t) or _under(t, dest) for t in taken):
+            raise SandboxUnavailableError(f"{dest} cannot be a read-only folder of the sandbox", path=dest)
+    options = _bwrap_options(bwrap)
+    args = [bwrap, "--unshare-all", "--unshare-user"]
+    if "--disable-userns" in options:
+        args.append("--disable-userns")
+    args += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    args += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", hostname]
+    args.append("--clearenv")
+    for name, value in env.items():
+        args.extend(["--setenv", name, value])
+    args += _system_mounts()
+    python_mounts, executable = _python_mounts(install)
+    args += python_mounts
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    sized = "--size" in options
+    args += (["--size", str(tmp_bytes)] if sized else []) + ["--tmpfs", "/tmp"]  # noqa: S108 - the sandbox's own tmpfs
+    args += (["--size", str(_DEV_SHM_BYTES)] if sized else []) + ["--tmpfs", "/dev/shm"]  # noqa: S108 - the sandbox's own tmpfs
+    for source, dest in read_only:
+        args.extend(["--ro-bind", str(source), dest])
     args += ["--bind", str(workdir), SANDBOX_WORK, "--chdir", SANDBOX_WORK, "--remount-ro", "/"]
     return [*args, "--", executable, *python_args]
 
