@@ -154,7 +154,9 @@ def test_a_build_counts_the_unmatched_rows_of_each_side_and_shows_them(
         f"Join 1 (Flights LEFT JOIN Carriers): {lost:,} of {len(FLIGHTS):,} rows of 'Flights' found no match "
         f"({_percent(lost, len(FLIGHTS))})"
     )
-    assert line == "Join 1 (Flights LEFT JOIN Carriers): 440 of 12,000 rows of 'Flights' found no match (3.7 %)"
+    assert (
+        line == "Join 1 (Flights LEFT JOIN Carriers): 440 of 12,000 rows of 'Flights' found no match (3.7 %)"
+    )
     assert line in step.log and "1 of 4 rows of 'Carriers' found no match (25.0 %)" in step.log
     # The left join keeps every flight: the rows written agree with the report.
     assert step.rows == {"Flights with carriers": len(FLIGHTS)}
@@ -232,7 +234,10 @@ def test_the_preview_shows_the_report_on_its_sample_labelled_so(
         )
         in page
     )
-    assert escape("Join 1 (Flights LEFT JOIN Carriers): 1 of 4 rows of 'Carriers' found no match (25.0 %)") in page
+    assert (
+        escape("Join 1 (Flights LEFT JOIN Carriers): 1 of 4 rows of 'Carriers' found no match (25.0 %)")
+        in page
+    )
 
     # A broken key: the preview shows the error, and no report.
     broken = _client(bob).post(
@@ -355,7 +360,9 @@ def test_a_push_down_join_counts_inside_postgres(
         ("Orders", len(ORDERS), lost),
         ("Customers", len(CUSTOMERS), idle),
     ]
-    assert "Join 1 (Orders INNER JOIN Customers): 16 of 40 rows of 'Orders' found no match (40.0 %)" in step.log
+    assert (
+        "Join 1 (Orders INNER JOIN Customers): 16 of 40 rows of 'Orders' found no match (40.0 %)" in step.log
+    )
     assert step.rows == {"Named orders": len(ORDERS) - lost}
     assert (
         Recipe.objects.get(name="Orders with customers").output_links.get().storage_connection == connection

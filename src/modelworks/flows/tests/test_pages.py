@@ -157,7 +157,10 @@ def test_the_new_recipe_form_is_generated_from_the_kind(
     assert 'value="group_flights"' in page and 'value="flights_grouped"' in page  # suggested names
     assert f'<option value="{flights.pk}" selected>Flights</option>' in page
     assert 'name="spec.keys" value="carrier"' in page  # a column checklist from the input's columns
-    assert 'name="spec.aggregations.0.function"' in page and '<option value="count_distinct">count distinct</option>' in page
+    assert (
+        'name="spec.aggregations.0.function"' in page
+        and '<option value="count_distinct">count distinct</option>' in page
+    )
     assert 'name="spec.having"' in page and "(optional)" in page
     assert _client(carol).get(url).status_code == 403
     assert _client(bob).get(_flow_url(project, "recipes/new/teleport/")).status_code == 404
