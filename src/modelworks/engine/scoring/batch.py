@@ -34,14 +34,14 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from modelworks.engine.errors import human_bytes
 from modelworks.engine.recipes.python.errors import SandboxUnavailableError
-from modelworks.engine.recipes.python.limits import MAX_TIMEOUT_S, PythonLimits
+from modelworks.engine.recipes.python.limits import GIB, MAX_TIMEOUT_S, PythonLimits, parse_size
 
 # The recipes' hardened folder checks: a model may leave a folder nested too deep for rmtree, or
 # millions of empty files, exactly as a recipe may.
@@ -93,6 +93,42 @@ def output_names(kept: Sequence[str], classes: Sequence[str] | None) -> tuple[st
     return prediction, probas, unique("model_version")
 
 
+#: Scoring's own defaults where they differ from Python recipes': loading a model maps its libraries
+#: (NumPy/BLAS, scikit-learn, PyArrow…), which takes more address space than ``RLIMIT_AS``'s 2 GiB
+#: recipe default leaves, and a scored table may be far larger than a recipe's 1 GiB of output.
+SCORING_MEMORY_BYTES = 8 * GIB
+SCORING_OUTPUT_BYTES = 64 * GIB
+
+
+def scoring_limits(environ: Mapping[str, str] | None = None) -> PythonLimits:
+    """The limits a sandboxed scoring child runs under.
+
+    ``MODELWORKS_PYTHON_*`` as for Python recipes (CPU, threads…), except memory and output size:
+    ``MODELWORKS_SCORING_MEMORY`` (default 8 GiB, never below the recipes' limit) and
+    ``MODELWORKS_SCORING_OUTPUT_BYTES`` (default 64 GiB). Sizes accept ``8GiB``-style units.
+
+    Raises:
+        PythonLimitsError: a variable is set to something that is not a valid value.
+    """
+    env = os.environ if environ is None else environ
+    base = PythonLimits.from_env(env)
+    memory = env.get("MODELWORKS_SCORING_MEMORY", "").strip()
+    output = env.get("MODELWORKS_SCORING_OUTPUT_BYTES", "").strip()
+    return replace(
+        base,
+        memory_bytes=(
+            parse_size(memory, setting="MODELWORKS_SCORING_MEMORY")
+            if memory
+            else max(base.memory_bytes, SCORING_MEMORY_BYTES)
+        ),
+        output_bytes=(
+            parse_size(output, setting="MODELWORKS_SCORING_OUTPUT_BYTES")
+            if output
+            else max(base.output_bytes, SCORING_OUTPUT_BYTES)
+        ),
+    )
+
+
 def run_batch_scoring(
     model_dir: Path,
     input_path: Path,
@@ -141,7 +177,7 @@ def run_batch_scoring(
     """
     if chunk_rows < 1:
         raise BatchScoringError("chunk_rows must be at least 1.", reason="invalid")
-    limits = limits or PythonLimits.from_env()
+    limits = limits or scoring_limits()
     if limits.cpu_s is None and timeout_s != limits.timeout_s:
         limits = replace(limits, timeout_s=min(max(timeout_s, 1.0), MAX_TIMEOUT_S))
     output_path = Path(output_path)

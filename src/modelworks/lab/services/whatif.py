@@ -22,8 +22,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from modelworks.engine.automl import TrainingSpec
-from modelworks.engine.recipes.python import PythonLimits
 from modelworks.engine.recipes.python.errors import PythonRecipeError
+from modelworks.engine.scoring.batch import scoring_limits
 from modelworks.engine.scoring.sandbox import model_child
 from modelworks.lab.models import TrainingSession
 from modelworks.lab.services.training import TrainingConflict
@@ -92,7 +92,7 @@ def score_row(session: TrainingSession, values: Mapping[str, Any]) -> dict[str, 
                 model_dir=model_folder(session),
                 inputs=[_background(session)],
                 workdir=Path(work),
-                limits=replace(PythonLimits.from_env(), timeout_s=max(timeout, 1.0)),
+                limits=replace(scoring_limits(), timeout_s=max(timeout, 1.0)),
             )
         except PythonRecipeError as exc:  # bubblewrap missing, or a limit setting that is not valid
             raise ValidationError(f"The what-if form cannot score this row: {exc.message}.") from exc
